@@ -1,0 +1,60 @@
+/*
+ * precis kernels: one C source, built for the Node addon (SSE2, AVX2 and
+ * AVX-512 variants chosen at run time) and for WebAssembly (SIMD128, plus a
+ * relaxed-SIMD build). The TypeScript reference backend (src/backend/js.ts)
+ * is the specification; these must match it bit for bit.
+ *
+ * Parameters cross the boundary as one vector of doubles, laid out below and
+ * mirrored by src/backend/params.ts.
+ */
+#ifndef PRECIS_H
+#define PRECIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+  P_MANTISSA_BITS = 0, /* grid: significand bits after the leading one, 255 = fixed point */
+  P_TMIN = 1,          /* grid: exponent of the finest step */
+  P_MAX_POS = 2,       /* grid: largest positive value (a float32) */
+  P_MAX_NEG = 3,       /* grid: magnitude of the most negative value */
+  P_MIN_NORMAL = 4,    /* grid: flush threshold (0: never) */
+  P_FLAGS = 5,         /* grid: PC_GRID_* */
+  P_WRAP_WIDTH = 6,
+  P_WRAP_FRACTION = 7,
+  P_PARITY_OFFSET = 8, /* grid: for PC_GRID_EXP_PARITY, code parity = (step exponent + offset) & 1 */
+  P_MODE = 9,          /* rounding: PC_ROUND_* */
+  P_SATURATE = 10,
+  P_FLUSH = 11,
+  P_RANDOM_BITS = 12,  /* 1..24 */
+  P_SEED = 13,         /* < 2^53 */
+  P_STREAM = 14,       /* < 2^53 */
+  P_OFFSET = 15,       /* element index of src[0] for the random stream */
+  P_POSIT_WIDTH = 16,
+  P_POSIT_ES = 17,
+  P_BLOCK_ELEMENT_MAX = 18,
+  P_BLOCK_ELEMENT_EMAX = 19,
+  P_BLOCK_SIZE = 20,
+  P_BLOCK_ROUND_UP = 21,
+  P_COUNT = 22
+};
+
+enum { PC_GRID_INF = 1, PC_GRID_NAN = 2, PC_GRID_SIGNED_ZERO = 4, PC_GRID_WRAP = 8, PC_GRID_UNSIGNED = 16, PC_GRID_EXP_PARITY = 32 };
+enum { PC_ROUND_NEAREST = 0, PC_ROUND_AWAY = 1, PC_ROUND_ZERO = 2, PC_ROUND_DOWN = 3, PC_ROUND_UP = 4, PC_ROUND_STOCHASTIC = 5 };
+
+/* Events counted by every quantize kernel. */
+typedef struct {
+  uint64_t overflow; /* beyond the largest finite value: saturated, Inf, NaN or wrapped */
+  uint64_t flushed;  /* nonzero inputs that became zero */
+  uint64_t nan;      /* NaN inputs (and, for posits, Inf inputs; for blocks, every element of a NaN block) */
+} pc_counts;
+
+/* The kernels of one instruction set; each processes src[begin, end). */
+typedef struct {
+  const char *isa;
+  void (*quantize_grid)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c);
+  void (*quantize_posit)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c);
+  void (*quantize_blocks)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c);
+} pc_kernels;
+
+#endif

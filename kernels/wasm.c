@@ -1,0 +1,45 @@
+/* The WebAssembly build: the same kernels over fixed buffers in linear
+ * memory; src/backend/wasm.ts streams arrays through them in chunks. */
+#ifdef PC_RELAXED
+#define PC_ISA wasm_relaxed
+#else
+#define PC_ISA wasm_simd128
+#endif
+#include "quantize.h"
+
+/* freestanding: the compiler may call these for struct and array copies */
+void *memcpy(void *d, const void *s, size_t n) {
+  unsigned char *dd = (unsigned char *)d;
+  const unsigned char *ss = (const unsigned char *)s;
+  while (n--) *dd++ = *ss++;
+  return d;
+}
+void *memset(void *d, int v, size_t n) {
+  unsigned char *dd = (unsigned char *)d;
+  while (n--) *dd++ = (unsigned char)v;
+  return d;
+}
+
+#define PC_CHUNK 16384
+static float in_buf[PC_CHUNK];
+static float out_buf[PC_CHUNK];
+static double params[P_COUNT];
+static double counts[3];
+
+__attribute__((export_name("in_ptr"))) float *in_ptr(void) { return in_buf; }
+__attribute__((export_name("out_ptr"))) float *out_ptr(void) { return out_buf; }
+__attribute__((export_name("params_ptr"))) double *params_ptr(void) { return params; }
+__attribute__((export_name("counts_ptr"))) double *counts_ptr(void) { return counts; }
+__attribute__((export_name("chunk_size"))) int chunk_size(void) { return PC_CHUNK; }
+__attribute__((export_name("param_count"))) int param_count(void) { return P_COUNT; }
+
+/* Quantizes in_buf[0..n) into out_buf; kind 0 = grid, 1 = posit, 2 = blocks. Adds to counts. */
+__attribute__((export_name("quantize"))) void quantize(int kind, int n) {
+  pc_counts c = {0, 0, 0};
+  if (kind == 0) PC_FN(pc_quantize_grid)(in_buf, out_buf, 0, (size_t)n, params, &c);
+  else if (kind == 1) PC_FN(pc_quantize_posit)(in_buf, out_buf, 0, (size_t)n, params, &c);
+  else PC_FN(pc_quantize_blocks)(in_buf, out_buf, 0, (size_t)n, params, &c);
+  counts[0] += (double)c.overflow;
+  counts[1] += (double)c.flushed;
+  counts[2] += (double)c.nan;
+}

@@ -1,0 +1,83 @@
+/**
+ * The reference backend: every kernel written plainly over the exact scalar
+ * definitions in src/formats. It is the specification the C kernels are
+ * tested against, and it also serves float64 arrays on every backend.
+ */
+import { blockScaleExponent, scaleGrid } from '../formats/block.js';
+import { EVENT_FLUSH, EVENT_NAN, EVENT_OVERFLOW, Mode, lastEvent, roundToGrid } from '../formats/grid.js';
+import { PositFormat } from '../formats/posit.js';
+import { PhiloxStream } from '../rng/philox.js';
+import type { Kernels, QuantizeCounts } from './kernels.js';
+import { KernelKind, P, unpackBlocks, unpackGrid, unpackRandom, unpackRounding } from './params.js';
+
+type FloatArray = Float32Array | Float64Array;
+
+const posits = new Map<string, PositFormat>();
+function positOf(width: number, es: number): PositFormat {
+  const key = `${width},${es}`;
+  let f = posits.get(key);
+  if (!f) posits.set(key, (f = new PositFormat({ family: 'posit', width, es })));
+  return f;
+}
+
+function count(c: QuantizeCounts, ev: number): void {
+  if (ev === EVENT_OVERFLOW) c.overflow++;
+  else if (ev === EVENT_FLUSH) c.flushed++;
+  else if (ev === EVENT_NAN) c.nan++;
+}
+
+/** Quantizes src[begin, end) into dst, drawing random words for element i at index offset + i. */
+export function referenceQuantize(kind: KernelKind, src: FloatArray, dst: FloatArray, params: Float64Array): QuantizeCounts {
+  const r = unpackRounding(params);
+  const rs = unpackRandom(params);
+  const rng = r.mode === Mode.Stochastic ? new PhiloxStream(rs.seed, rs.stream) : null;
+  const c: QuantizeCounts = { overflow: 0, flushed: 0, nan: 0 };
+  const n = src.length;
+  if (kind === KernelKind.Grid) {
+    const g = unpackGrid(params);
+    for (let i = 0; i < n; i++) {
+      dst[i] = roundToGrid(src[i], g, r, rng ? rng.word(rs.offset + i) : 0);
+      count(c, lastEvent);
+    }
+  } else if (kind === KernelKind.Posit) {
+    const f = positOf(params[P.POSIT_WIDTH], params[P.POSIT_ES]);
+    for (let i = 0; i < n; i++) {
+      const x = src[i];
+      if (Number.isNaN(x) || !Number.isFinite(x)) c.nan++;
+      else if (Math.abs(x) > f.maxFinite) c.overflow++;
+      dst[i] = f.decode(f.encodeWith(x, r, rng ? rng.word(rs.offset + i) : 0));
+    }
+  } else {
+    const b = unpackBlocks(params);
+    const sat = { ...r, saturate: true };
+    for (let start = 0; start < n; start += b.blockSize) {
+      const end = Math.min(n, start + b.blockSize);
+      let amax = 0;
+      for (let i = start; i < end; i++) {
+        const a = Math.abs(src[i]);
+        amax = a > amax || Number.isNaN(a) ? a : amax;
+        if (Number.isNaN(a)) break;
+      }
+      const k = blockScaleExponent(amax, b);
+      if (Number.isNaN(k)) {
+        for (let i = start; i < end; i++) dst[i] = NaN;
+        c.nan += end - start;
+        continue;
+      }
+      const g = scaleGrid(b.element, k);
+      for (let i = start; i < end; i++) {
+        dst[i] = roundToGrid(src[i], g, sat, rng ? rng.word(rs.offset + i) : 0);
+        count(c, lastEvent);
+      }
+    }
+  }
+  return c;
+}
+
+export const jsKernels: Kernels = {
+  name: 'js',
+  isa: () => 'js',
+  threads: () => 1,
+  setThreads: () => 1,
+  quantize: referenceQuantize,
+};

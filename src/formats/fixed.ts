@@ -1,0 +1,83 @@
+/**
+ * Fixed point: a W-bit two's complement (or unsigned) integer n read as
+ * n · 2^-F. Overflow saturates unless the spec says `wrap`. Integers are
+ * fixed point with F = 0.
+ */
+import { f32Floor, pow2 } from './bits.js';
+import {
+  FIXED_POINT_M, GRID_UNSIGNED, GRID_WRAP, roundToGrid, type GridParams, type RoundingParams,
+} from './grid.js';
+import { ScalarFormat, type CodeCounts } from './scalar.js';
+import { specToString, type FixedSpec } from './spec.js';
+
+export class FixedFormat extends ScalarFormat {
+  readonly spec: FixedSpec;
+  readonly name: string;
+  readonly bits: number;
+  readonly maxFinite: number;
+  readonly minFinite: number;
+  readonly minPositive: number;
+  readonly minNormal: number;
+  readonly epsilon: number;
+  readonly hasInf = false;
+  readonly hasNaN = false;
+  readonly layout;
+  /** Exact grid, for float64 results. */
+  readonly grid: GridParams;
+  /**
+   * The grid for the float32 carrier: a saturated maximum with more than 24
+   * significant bits is stored as the largest float32 below it.
+   */
+  readonly grid32: GridParams;
+
+  constructor(spec: FixedSpec) {
+    super();
+    const { width: W, fraction: F, signed, wrap } = spec;
+    this.spec = spec;
+    this.name = specToString(spec);
+    this.bits = W;
+    const step = pow2(-F);
+    this.maxFinite = (2 ** (signed ? W - 1 : W) - 1) * step;
+    this.minFinite = signed ? 2 ** (W - 1) * step : 0;
+    this.minPositive = step;
+    this.minNormal = step;
+    this.epsilon = step;
+    this.layout = signed
+      ? [{ field: 'sign', bits: 1 }, { field: 'integer', bits: W - 1 - F }, { field: 'fraction', bits: F }]
+      : [{ field: 'integer', bits: W - F }, { field: 'fraction', bits: F }];
+    this.grid = {
+      mantissaBits: FIXED_POINT_M,
+      tmin: -F,
+      maxPos: this.maxFinite,
+      maxNeg: this.minFinite,
+      minNormal: 0,
+      flags: (wrap ? GRID_WRAP : 0) | (signed ? 0 : GRID_UNSIGNED),
+      wrapWidth: W,
+      wrapFraction: F,
+      parityOffset: 0,
+    };
+    this.grid32 = { ...this.grid, maxPos: f32Floor(this.maxFinite) };
+  }
+
+  decode(bits: number): number {
+    const { width: W, fraction: F, signed } = this.spec;
+    let n = bits % 2 ** W;
+    if (signed && n >= 2 ** (W - 1)) n -= 2 ** W;
+    return n * pow2(-F);
+  }
+
+  /** The code of a value on the grid. */
+  codeOf(v: number): number {
+    const n = v * pow2(this.spec.fraction);
+    return n < 0 ? n + 2 ** this.spec.width : n;
+  }
+
+  encodeWith(x: number, r: RoundingParams, rnd: number): number {
+    return this.codeOf(roundToGrid(x, this.grid, r, rnd));
+  }
+
+  codeCounts(): CodeCounts {
+    const total = 2 ** this.bits;
+    return { total, finiteValues: total, zeros: 1, subnormals: 0, infinities: 0, nans: 0 };
+  }
+}

@@ -1,0 +1,71 @@
+/** What every scalar format (float, fixed, posit) offers; each family file fills in the arithmetic. */
+import { UnsupportedError } from '../errors.js';
+import type { RoundingParams } from './grid.js';
+import { resolveRounding, type RoundOptions } from './options.js';
+import type { ScalarSpec } from './spec.js';
+
+/** Counts of the code points of a format, by kind. */
+export interface CodeCounts {
+  readonly total: number;
+  readonly finiteValues: number;
+  readonly zeros: number;
+  readonly subnormals: number;
+  readonly infinities: number;
+  readonly nans: number;
+}
+
+export abstract class ScalarFormat {
+  readonly kind = 'scalar' as const;
+  abstract readonly spec: ScalarSpec;
+  /** Canonical spec text. */
+  abstract readonly name: string;
+  abstract readonly bits: number;
+  abstract readonly maxFinite: number;
+  /** Magnitude of the most negative finite value (maxFinite for symmetric formats). */
+  abstract readonly minFinite: number;
+  abstract readonly minPositive: number;
+  abstract readonly minNormal: number;
+  /** The gap between 1 and the next larger value (fixed point: the step 2^-F). */
+  abstract readonly epsilon: number;
+  abstract readonly hasInf: boolean;
+  abstract readonly hasNaN: boolean;
+  /** Field widths from the most significant bit, for `formats show`. */
+  abstract readonly layout: readonly { readonly field: string; readonly bits: number }[];
+
+  abstract decode(bits: number): number;
+  abstract codeCounts(): CodeCounts;
+  /** Rounds x to a bit pattern with resolved rounding parameters and the element's random word. */
+  abstract encodeWith(x: number, r: RoundingParams, rnd: number): number;
+
+  /** Dynamic range in binades: log2(maxFinite / minPositive). */
+  get dynamicRange(): number {
+    return Math.log2(this.maxFinite / this.minPositive);
+  }
+
+  get finiteCount(): number {
+    return this.codeCounts().finiteValues;
+  }
+
+  /** Rounds x to this format's bit pattern. `random` is the 32-bit word stochastic rounding uses. */
+  encode(x: number, options?: RoundOptions & { readonly random?: number }): number {
+    return this.encodeWith(x, resolveRounding(options), options?.random ?? 0);
+  }
+
+  /** The value x rounds to. */
+  round(x: number, options?: RoundOptions & { readonly random?: number }): number {
+    return this.decode(this.encode(x, options));
+  }
+
+  /** Every finite value, ascending, zero once (formats up to 16 bits). */
+  values(): Float64Array {
+    if (this.bits > 16) {
+      throw new UnsupportedError(`values() lists formats up to 16 bits; ${this.name} has ${this.bits}`, 'use decode() on the patterns you need');
+    }
+    const seen = new Set<number>();
+    for (let b = 0; b < 2 ** this.bits; b++) {
+      const v = this.decode(b);
+      if (Number.isFinite(v)) seen.add(v === 0 ? 0 : v);
+    }
+    return Float64Array.from([...seen].sort((p, q) => p - q));
+  }
+}

@@ -1,0 +1,14 @@
+/** precis: exact emulation of low-precision number formats. */
+export { PrecisError, FormatSpecError, OptionError, UnsupportedError } from './errors.js';
+export { parseFormat, tryParseFormat, type Format } from './formats/format.js';
+export { parseSpec, specToString, SPEC_GRAMMAR, type FormatSpec } from './formats/spec.js';
+export { FloatFormat } from './formats/float.js';
+export { FixedFormat } from './formats/fixed.js';
+export { PositFormat } from './formats/posit.js';
+export { BlockFormat, blockScaleExponent } from './formats/block.js';
+export { ScalarFormat } from './formats/scalar.js';
+export { quantize, type QuantizeOptions } from './formats/quantize.js';
+export { ROUNDINGS, type Rounding } from './formats/grid.js';
+export type { RoundOptions, Overflow, Subnormals } from './formats/options.js';
+export { getBackend, setBackend, loadBackend, probeBackends, type BackendName, type QuantizeCounts } from './backend/index.js';
+export { philox4x32, PhiloxStream } from './rng/philox.js';
