@@ -129,6 +129,31 @@ static napi_value quantize(napi_env env, napi_callback_info info) {
   return out;
 }
 
+typedef struct { const float *src; float *dst; size_t n, chunk; } copy_job;
+
+static void copy_task(void *ctx, size_t t) {
+  copy_job *j = (copy_job *)ctx;
+  size_t b = t * j->chunk, e = b + j->chunk < j->n ? b + j->chunk : j->n;
+  if (b < e) memcpy(j->dst + b, j->src + b, (e - b) * sizeof(float));
+}
+
+/* copy(src, dst): a plain parallel copy, the memory-bandwidth ceiling the benchmarks compare against. */
+static napi_value copy(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  copy_job j;
+  size_t n2;
+  if (!get_f32(env, argv[0], (float **)&j.src, &j.n) || !get_f32(env, argv[1], &j.dst, &n2) || n2 < j.n) {
+    napi_throw_type_error(env, NULL, "precis addon: copy needs two Float32Arrays");
+    return NULL;
+  }
+  size_t tasks = pc_pool_threads();
+  j.chunk = ((j.n + tasks - 1) / tasks + 1023) / 1024 * 1024;
+  pc_pool_run(copy_task, &j, tasks);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], out;
@@ -170,6 +195,7 @@ static napi_value init(napi_env env, napi_value exports) {
   select_isa("best");
   napi_property_descriptor props[] = {
     {"quantize", NULL, quantize, NULL, NULL, NULL, napi_default, NULL},
+    {"copy", NULL, copy, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"setIsa", NULL, set_isa, NULL, NULL, NULL, napi_default, NULL},
     {"isa", NULL, get_isa, NULL, NULL, NULL, napi_default, NULL},

@@ -34,7 +34,13 @@ static inline double PC_FN(pow2d)(int k) {
 typedef struct {
   int32_t M, tmin, R, mode;
   uint32_t max_pos, max_neg, min_normal, minstep, flags;
-  int32_t saturate, flush, parity_offset, wrap_width, wrap_fraction;
+  int32_t saturate, parity_offset, wrap_width, wrap_fraction;
+  /* derived 0/1 flags and constant results, so the element loop is branch-free */
+  uint32_t flush, exp_parity, has_inf, signed_zero, clamp_always, special_val, nan_val;
+  /* the fast path (see grid_fast): 0 none, 1 float grid, 2 fixed-point grid */
+  int32_t fast, fast_sh;
+  uint32_t fast_mask, fast_unit, fast_half, min_normal_bits, fast_force_bits;
+  float fast_magic, fast_scale_in1, fast_scale_in2, fast_scale_out;
 } PC_FN(grid_k);
 
 static uint32_t PC_FN(f32_bits_of)(double v) { return PC_FN(f2u)((float)v); }
@@ -56,78 +62,148 @@ static PC_FN(grid_k) PC_FN(grid_from)(const double *p, int k) {
   g.saturate = p[P_SATURATE] != 0;
   g.flush = p[P_FLUSH] != 0;
   g.R = (int32_t)p[P_RANDOM_BITS];
+  g.exp_parity = (g.flags & PC_GRID_EXP_PARITY) != 0;
+  g.has_inf = (g.flags & PC_GRID_INF) != 0;
+  g.signed_zero = (g.flags & PC_GRID_SIGNED_ZERO) != 0;
+  /* overflow saturates when asked to, or when the format has neither Inf nor NaN */
+  g.clamp_always = g.saturate || !(g.flags & (PC_GRID_INF | PC_GRID_NAN));
+  g.special_val = (g.flags & PC_GRID_INF) ? 0x7f800000u : 0x7fc00000u;
+  g.nan_val = (g.flags & PC_GRID_NAN) ? 0x7fc00000u : 0u;
+  /* Fast paths for the common case; every lane they cannot do exactly is
+   * flagged, and a tile with any flagged lane is redone by the full path. */
+  g.fast = 0;
+  const int nearest_or_sr = g.mode == PC_ROUND_NEAREST || g.mode == PC_ROUND_STOCHASTIC;
+  /* fixed point: lanes below 2^(tmin+22) scale to integers below 2^22 (exact FPU rounding); lanes at or
+   * above it must overflow, so the format's maximum must lie below 2^(tmin+21) */
+  const uint32_t force_bits = (uint32_t)(g.tmin + 22 + 127) << 23;
+  const uint32_t max_ok = (uint32_t)(g.tmin + 21 + 127) << 23;
+  if (nearest_or_sr && g.M >= 1 && g.M <= 22 && !g.exp_parity && !g.flush && g.tmin + g.M >= -126 && g.tmin <= 100 &&
+      !(g.flags & PC_GRID_WRAP)) {
+    g.fast = 1;
+    g.fast_sh = 23 - g.M;
+    g.fast_unit = 1u << g.fast_sh;
+    g.fast_mask = g.fast_unit - 1;
+    g.fast_half = g.fast_unit >> 1;
+    g.min_normal_bits = (uint32_t)(g.tmin + g.M + 127) << 23;
+    g.fast_magic = (float)(1.5 * PC_FN(pow2d)(g.tmin + 23));
+    const int k2 = -g.tmin > 100 ? 64 : 0;
+    g.fast_scale_in1 = (float)PC_FN(pow2d)(-g.tmin - k2);
+    g.fast_scale_in2 = (float)PC_FN(pow2d)(k2);
+    g.fast_scale_out = (float)PC_FN(pow2d)(g.tmin);
+  } else if (nearest_or_sr && g.M == 255 && g.clamp_always && g.tmin >= -100 && g.tmin <= 100 &&
+             g.max_pos < max_ok && g.max_neg < max_ok) {
+    g.fast = 2;
+    g.fast_force_bits = force_bits;
+    g.fast_magic = 12582912.0f; /* 1.5 * 2^23: adding and subtracting it rounds to an integer, ties to even */
+    g.fast_scale_in1 = (float)PC_FN(pow2d)(-g.tmin);
+    g.fast_scale_out = (float)PC_FN(pow2d)(g.tmin);
+  }
   return g;
 }
 
 /*
- * One element: returns the output bits; *pre gets the rounded magnitude
- * before overflow handling and *ev the event (bit 0 overflow, 1 flushed,
- * 2 NaN input). `mode` is a compile-time constant at every call site.
+ * PC_LANES elements at a time, written with GCC/Clang vector extensions so
+ * that one source is explicit SIMD on every target: masks are all-ones or
+ * zero lanes, selects are bitwise, and no lane uses a variable shift.
+ * Returns the output bits; pre gets the rounded magnitude before overflow
+ * handling; the event masks mark overflow, flushed and NaN-input lanes.
+ * `mode` is a compile-time constant at every call site.
  */
-static inline __attribute__((always_inline)) uint32_t PC_FN(grid_one)(
-    uint32_t bits, const PC_FN(grid_k) *g, const int mode, uint32_t rnd, uint32_t *pre, uint32_t *ev) {
-  const uint32_t sign = bits & 0x80000000u;
-  const uint32_t a = bits ^ sign;
-  const int32_t expf = (int32_t)(a >> 23);
-  const uint32_t mant = a & 0x7fffffu;
+#ifndef PC_VBYTES
+#define PC_VBYTES 16
+#endif
+#define PC_LANES (PC_VBYTES / 4)
+typedef uint32_t PC_FN(vu) __attribute__((vector_size(PC_VBYTES)));
+typedef int32_t PC_FN(vi) __attribute__((vector_size(PC_VBYTES)));
+typedef float PC_FN(vf) __attribute__((vector_size(PC_VBYTES)));
+#define VU PC_FN(vu)
+#define VI PC_FN(vi)
+#define VF PC_FN(vf)
+
+static inline __attribute__((always_inline)) VU PC_FN(sel)(VI mask, VU a, VU b) {
+  return ((VU)mask & a) | (~(VU)mask & b);
+}
+static inline __attribute__((always_inline)) VI PC_FN(seli)(VI mask, VI a, VI b) {
+  return (mask & a) | (~mask & b);
+}
+
+typedef struct { VU over, flushed, nan; } PC_FN(events);
+
+static inline __attribute__((always_inline)) VU PC_FN(grid_vec)(
+    VU bits, const PC_FN(grid_k) g, const int mode, VU rnd, VU *pre, PC_FN(events) *ev) {
+  const VU sign = bits & 0x80000000u;
+  const VU a = bits ^ sign;
+  const VI expf = (VI)(a >> 23);
+  const VU mant = a & 0x7fffffu;
+  const VI normal = expf != 0;
   /* the exponent of a float32 subnormal, from the exact conversion of its mantissa */
-  const int32_t esub = (int32_t)(PC_FN(f2u)((float)(int32_t)mant) >> 23) - 276;
-  const int32_t e = expf ? expf - 127 : esub;
-  int32_t t = e - g->M;
-  t = t > g->tmin ? t : g->tmin;
-  const int32_t lsb = (expf ? expf : 1) - 150;
-  int32_t sh = t - lsb;
-  sh = sh < 0 ? 0 : sh;
-  const int32_t shn = sh > 24 ? 24 : sh;
-  const uint32_t unit = (uint32_t)(int32_t)PC_FN(u2f)((uint32_t)(shn + 127) << 23);
-  const uint32_t mask = unit - 1u;
-  const uint32_t low = a & mask;
-  const uint32_t half = unit >> 1;
-  const uint32_t m = expf ? (mant | 0x800000u) : mant;
-  const uint32_t tiny = sh >= 24;
-  const uint32_t sig = tiny ? m : low;
-  const uint32_t neg = sign >> 31;
-  uint32_t up;
+  const VF mantf = __builtin_convertvector((VI)mant, VF);
+  const VI esub = (VI)((VU)mantf >> 23) - 276;
+  const VI e = PC_FN(seli)(normal, expf - 127, esub);
+  VI t = e - g.M;
+  t = PC_FN(seli)(t > g.tmin, t, (VI){0} + g.tmin);
+  const VI lsb = PC_FN(seli)(normal, expf, (VI){0} + 1) - 150;
+  VI sh = t - lsb;
+  sh = PC_FN(seli)(sh < 0, (VI){0}, sh);
+  const VI shn = PC_FN(seli)(sh > 24, (VI){0} + 24, sh);
+  const VU unit = (VU)__builtin_convertvector((VF)((VU)(shn + 127) << 23), VI);
+  const VU mask = unit - 1u;
+  const VU low = a & mask;
+  const VU half = unit >> 1;
+  const VU m = PC_FN(sel)(normal, mant | 0x800000u, mant);
+  const VI tiny = sh >= 24;
+  const VU sig = PC_FN(sel)(tiny, m, low);
+  const VI neg = (VI)sign < 0;
+  VI up;
   if (mode == PC_ROUND_NEAREST) {
-    uint32_t odd = (m & unit) != 0;
-    if (g->flags & PC_GRID_EXP_PARITY) odd &= (uint32_t)((t + g->parity_offset) & 1);
-    up = tiny ? (sh == 24 && m > 0x800000u) : (low > half || (low == half && half != 0 && odd));
+    VI odd = (m & unit) != 0;
+    if (g.exp_parity) odd &= ((t + g.parity_offset) & 1) != 0;
+    const VI up_tiny = (sh == 24) & (m > 0x800000u);
+    const VI up_norm = (low > half) | ((low == half) & (half != 0) & odd);
+    up = PC_FN(seli)(tiny, up_tiny, up_norm);
   } else if (mode == PC_ROUND_AWAY) {
-    up = tiny ? (sh == 24 && m >= 0x800000u) : (half != 0 && low >= half);
+    const VI up_tiny = (sh == 24) & (m >= 0x800000u);
+    const VI up_norm = (half != 0) & (low >= half);
+    up = PC_FN(seli)(tiny, up_tiny, up_norm);
   } else if (mode == PC_ROUND_ZERO) {
-    up = 0;
+    up = (VI){0};
   } else if (mode == PC_ROUND_DOWN) {
     up = neg & (sig != 0);
   } else if (mode == PC_ROUND_UP) {
-    up = (neg ^ 1u) & (sig != 0);
+    up = ~neg & (sig != 0);
   } else {
-    int32_t x = g->R - sh;
-    x = x < -126 ? -126 : x;
-    const int32_t frac_r = (int32_t)((float)(int32_t)sig * PC_FN(u2f)((uint32_t)(x + 127) << 23));
-    up = (int32_t)(rnd >> (32 - g->R)) < frac_r;
+    VI x = g.R - sh;
+    x = PC_FN(seli)(x < -126, (VI){0} - 126, x);
+    const VF scale = (VF)((VU)(x + 127) << 23);
+    const VI frac_r = __builtin_convertvector(__builtin_convertvector((VI)sig, VF) * scale, VI);
+    up = (VI)(rnd >> (32 - g.R)) < frac_r;
   }
-  const uint32_t res = tiny ? (up ? g->minstep : 0u) : ((a & ~mask) + (up ? unit : 0u));
+  const VU res = PC_FN(sel)(tiny, (VU)up & g.minstep, (a & ~mask) + ((VU)up & unit));
   *pre = res;
 
-  const uint32_t is_nan = a > 0x7f800000u;
-  const uint32_t is_inf = a == 0x7f800000u;
-  const uint32_t keep_inf = is_inf && (g->flags & PC_GRID_INF);
-  const uint32_t maxb = neg ? g->max_neg : g->max_pos;
-  const uint32_t over = !is_nan && !keep_inf && (is_inf || res > maxb);
-  const uint32_t toward_zero = mode == PC_ROUND_ZERO || (mode == PC_ROUND_DOWN && !neg) || (mode == PC_ROUND_UP && neg);
-  const uint32_t special = g->flags & (PC_GRID_INF | PC_GRID_NAN);
-  const uint32_t over_val = (g->saturate || !special || (!is_inf && toward_zero)) ? maxb
-                          : ((g->flags & PC_GRID_INF) ? 0x7f800000u : 0x7fc00000u);
-  const uint32_t nonzero_in = a != 0;
-  const uint32_t flushed = !over && !is_nan && !keep_inf && nonzero_in && (res == 0 || (g->flush && res < g->min_normal));
-  uint32_t mag = is_nan ? ((g->flags & PC_GRID_NAN) ? 0x7fc00000u : 0u)
-               : keep_inf ? 0x7f800000u
-               : over ? over_val
-               : flushed ? 0u : res;
-  *ev = over | (flushed << 1) | (is_nan << 2);
-  const uint32_t is_nan_out = mag > 0x7f800000u;
-  const uint32_t keep_sign = !is_nan && !is_nan_out && (mag != 0 || (g->flags & PC_GRID_SIGNED_ZERO));
-  return mag | (keep_sign ? sign : 0u);
+  const VI is_nan = a > 0x7f800000u;
+  const VI is_inf = a == 0x7f800000u;
+  const VI keep_inf = is_inf & ((VI){0} - (int32_t)g.has_inf);
+  const VU maxb = PC_FN(sel)(neg, (VU){0} + g.max_neg, (VU){0} + g.max_pos);
+  const VI over = ~is_nan & ~keep_inf & (is_inf | (res > maxb));
+  VI toward_zero;
+  if (mode == PC_ROUND_ZERO) toward_zero = (VI){0} - 1;
+  else if (mode == PC_ROUND_DOWN) toward_zero = ~neg;
+  else if (mode == PC_ROUND_UP) toward_zero = neg;
+  else toward_zero = (VI){0};
+  const VI clamp = ((VI){0} - (int32_t)g.clamp_always) | (toward_zero & ~is_inf);
+  const VU over_val = PC_FN(sel)(clamp, maxb, (VU){0} + g.special_val);
+  const VI flushed = ~over & ~is_nan & ~keep_inf & (a != 0)
+                   & ((res == 0) | (((VI){0} - (int32_t)g.flush) & (res < g.min_normal)));
+  VU mag = PC_FN(sel)(flushed, (VU){0}, res);
+  mag = PC_FN(sel)(over, over_val, mag);
+  mag = PC_FN(sel)(keep_inf, (VU){0} + 0x7f800000u, mag);
+  mag = PC_FN(sel)(is_nan, (VU){0} + g.nan_val, mag);
+  ev->over -= (VU)over;
+  ev->flushed -= (VU)flushed;
+  ev->nan -= (VU)is_nan;
+  const VI keep_sign = ~is_nan & ~(mag > 0x7f800000u) & ((mag != 0) | ((VI){0} - (int32_t)g.signed_zero));
+  return mag | ((VU)keep_sign & sign);
 }
 
 /* Two's complement (or unsigned) wrap of a magnitude that overflowed a wrapping fixed-point grid. */
@@ -141,31 +217,126 @@ static uint32_t PC_FN(wrap_one)(uint32_t bits, uint32_t pre, const PC_FN(grid_k)
   else { sig = (pre & 0x7fffffu) | 0x800000u; ex = (int)(pre >> 23) - 150; }
   const int s = ex + g->wrap_fraction;
   uint64_t steps = s >= 40 ? 0 : (s >= 0 ? sig << s : sig >> -s);
-  const uint64_t span_mask = (g->wrap_width >= 64) ? ~0ull : ((1ull << g->wrap_width) - 1);
+  const uint64_t span_mask = (1ull << g->wrap_width) - 1;
   uint64_t w = (neg ? (0 - steps) : steps) & span_mask;
   double v;
   if (!(g->flags & PC_GRID_UNSIGNED) && (w >> (g->wrap_width - 1)) & 1) v = -(double)((span_mask - w) + 1);
   else v = (double)w;
   const int f = g->wrap_fraction;
-  v *= (f >= -1022 && f <= 1022) ? PC_FN(pow2d)(-f) : 1.0;
+  v *= PC_FN(pow2d)(-f);
   return PC_FN(f2u)((float)v);
 }
 
-#define PC_GRID_LOOP(MODE)                                                            \
-  for (size_t j = 0; j < n; j++) {                                                    \
-    uint32_t pre, ev;                                                                 \
-    uint32_t r = (MODE == PC_ROUND_STOCHASTIC) ? rnd[j] : 0u;                          \
-    uint32_t o = PC_FN(grid_one)(in[j], g, MODE, r, &pre, &ev);                       \
-    out[j] = o;                                                                       \
-    n_over += ev & 1u;                                                                \
-    n_flush += (ev >> 1) & 1u;                                                        \
-    n_nan += ev >> 2;                                                                 \
+/*
+ * The fast path, for nearest and stochastic rounding on grids whose lanes
+ * need no special case: float grids (a constant shift in the normal range;
+ * the subnormal range rounded by float arithmetic, which is exact there) and
+ * saturating fixed point of up to 22 bits (scaled to integers, rounded by the
+ * FPU or truncated). It returns the result and sets *exc on lanes it cannot
+ * handle (NaN/Inf inputs, and overflow where the format does not clamp).
+ */
+static inline __attribute__((always_inline)) VU PC_FN(grid_fast)(
+    VU bits, const PC_FN(grid_k) g, const int mode, VU rnd, VI *exc, PC_FN(events) *ev) {
+  const VU sign = bits & 0x80000000u;
+  const VU a = bits ^ sign;
+  VF af;
+  __builtin_memcpy(&af, &a, PC_VBYTES);
+  const VI neg = (VI)sign < 0;
+  const VU maxb = PC_FN(sel)(neg, (VU){0} + g.max_neg, (VU){0} + g.max_pos);
+  VU r;
+  if (g.fast == 1) {
+    VU r_norm, r_sub;
+    if (mode == PC_ROUND_NEAREST) {
+      r_norm = (a + (g.fast_half - 1u) + ((a >> g.fast_sh) & 1u)) & ~g.fast_mask;
+      const VF q = (af + g.fast_magic) - g.fast_magic;
+      __builtin_memcpy(&r_sub, &q, PC_VBYTES);
+    } else {
+      const VU v = rnd >> (32 - g.R);
+      const VU low = a & g.fast_mask;
+      const VU frac_r = g.fast_sh >= g.R ? low >> (g.fast_sh - g.R) : low << (g.R - g.fast_sh);
+      const VI up_n = (VI)v < (VI)frac_r;
+      r_norm = (a & ~g.fast_mask) + ((VU)up_n & g.fast_unit);
+      const VF sc = (af * g.fast_scale_in1) * g.fast_scale_in2;
+      const VI lo = __builtin_convertvector(sc, VI);
+      const VF fr = sc - __builtin_convertvector(lo, VF);
+      const VI frac_s = __builtin_convertvector(fr * (float)(1u << g.R), VI);
+      const VI up_s = (VI)v < frac_s;
+      const VF q = __builtin_convertvector(lo - up_s, VF) * g.fast_scale_out;
+      __builtin_memcpy(&r_sub, &q, PC_VBYTES);
+    }
+    r = PC_FN(sel)(a < g.min_normal_bits, r_sub, r_norm);
+  } else {
+    const VF n = af * g.fast_scale_in1;
+    VF q;
+    if (mode == PC_ROUND_NEAREST) {
+      q = (n + g.fast_magic) - g.fast_magic;
+    } else {
+      const VU v = rnd >> (32 - g.R);
+      const VI lo = __builtin_convertvector(n, VI);
+      const VF fr = n - __builtin_convertvector(lo, VF);
+      const VI frac_s = __builtin_convertvector(fr * (float)(1u << g.R), VI);
+      q = __builtin_convertvector(lo - ((VI)v < frac_s), VF);
+    }
+    q *= g.fast_scale_out;
+    __builtin_memcpy(&r, &q, PC_VBYTES);
+    r = PC_FN(sel)(a >= g.fast_force_bits, (VU){0} - 1u, r); /* too large to scale: certainly over */
+  }
+  const VI special = a >= 0x7f800000u;
+  const VI over = ~special & (r > maxb);
+  *exc |= special | (over & ((VI){0} - (int32_t)(g.clamp_always ^ 1u)));
+  r = PC_FN(sel)(over, maxb, r);
+  ev->over -= (VU)over;
+  ev->flushed -= (VU)((a != 0) & (r == 0) & ~over);
+  const VI keep_sign = (r != 0) | ((VI){0} - (int32_t)g.signed_zero);
+  return r | ((VU)keep_sign & sign);
+}
+
+#define PC_GRID_LOOP(MODE)                                                               \
+  for (size_t j = 0; j < n; j += PC_LANES) {                                             \
+    VU x, r = (VU){0}, pre;                                                              \
+    __builtin_memcpy(&x, in + j, PC_VBYTES);                                             \
+    if (MODE == PC_ROUND_STOCHASTIC) __builtin_memcpy(&r, rnd + j, PC_VBYTES);           \
+    VU o = PC_FN(grid_vec)(x, gv, MODE, r, &pre, &ev);                                   \
+    __builtin_memcpy(out + j, &o, PC_VBYTES);                                            \
+    if (wrap) __builtin_memcpy(pres + j, &pre, PC_VBYTES);                               \
   }
 
-/* Rounds n elements; rnd holds their random words (stochastic only). */
+/* Rounds n <= PC_TILE elements; in, out and rnd are padded to whole vectors. */
 static void PC_FN(grid_tile)(const uint32_t *restrict in, uint32_t *restrict out, size_t n,
                              const PC_FN(grid_k) *g, const uint32_t *restrict rnd, pc_counts *c) {
-  uint32_t n_over = 0, n_flush = 0, n_nan = 0;
+  const PC_FN(grid_k) gv = *g;
+  PC_FN(events) ev = {{0}, {0}, {0}};
+  const int wrap = (g->flags & PC_GRID_WRAP) && !g->saturate;
+  uint32_t pres[PC_TILE];
+  if (gv.fast) {
+    PC_FN(events) fev = {{0}, {0}, {0}};
+    VI exc = (VI){0};
+    if (gv.mode == PC_ROUND_NEAREST) {
+      for (size_t j = 0; j < n; j += PC_LANES) {
+        VU x, o;
+        __builtin_memcpy(&x, in + j, PC_VBYTES);
+        o = PC_FN(grid_fast)(x, gv, PC_ROUND_NEAREST, (VU){0}, &exc, &fev);
+        __builtin_memcpy(out + j, &o, PC_VBYTES);
+      }
+    } else {
+      for (size_t j = 0; j < n; j += PC_LANES) {
+        VU x, r, o;
+        __builtin_memcpy(&x, in + j, PC_VBYTES);
+        __builtin_memcpy(&r, rnd + j, PC_VBYTES);
+        o = PC_FN(grid_fast)(x, gv, PC_ROUND_STOCHASTIC, r, &exc, &fev);
+        __builtin_memcpy(out + j, &o, PC_VBYTES);
+      }
+    }
+    int32_t any = 0;
+    for (int l = 0; l < PC_LANES; l++) any |= exc[l];
+    if (!any) {
+      for (int l = 0; l < PC_LANES; l++) {
+        c->overflow += fev.over[l];
+        c->flushed += fev.flushed[l];
+      }
+      return;
+    }
+  }
   switch (g->mode) {
     case PC_ROUND_NEAREST: PC_GRID_LOOP(PC_ROUND_NEAREST) break;
     case PC_ROUND_AWAY: PC_GRID_LOOP(PC_ROUND_AWAY) break;
@@ -174,18 +345,21 @@ static void PC_FN(grid_tile)(const uint32_t *restrict in, uint32_t *restrict out
     case PC_ROUND_UP: PC_GRID_LOOP(PC_ROUND_UP) break;
     default: PC_GRID_LOOP(PC_ROUND_STOCHASTIC) break;
   }
-  if (n_over && (g->flags & PC_GRID_WRAP) && !g->saturate) {
-    for (size_t j = 0; j < n; j++) {
-      uint32_t pre, ev;
-      (void)PC_FN(grid_one)(in[j], g, g->mode == PC_ROUND_STOCHASTIC ? PC_ROUND_STOCHASTIC : g->mode,
-                            rnd ? rnd[j] : 0u, &pre, &ev);
-      const uint32_t a = in[j] & 0x7fffffffu;
-      if ((ev & 1u) && a < 0x7f800000u) out[j] = PC_FN(wrap_one)(in[j], pre, g);
-    }
+  uint64_t n_over = 0;
+  for (int l = 0; l < PC_LANES; l++) {
+    n_over += ev.over[l];
+    c->flushed += ev.flushed[l];
+    c->nan += ev.nan[l];
   }
   c->overflow += n_over;
-  c->flushed += n_flush;
-  c->nan += n_nan;
+  if (wrap && n_over) {
+    for (size_t j = 0; j < n; j++) {
+      const uint32_t a = in[j] & 0x7fffffffu;
+      if (a >= 0x7f800000u) continue;
+      const uint32_t maxb = (in[j] >> 31) ? g->max_neg : g->max_pos;
+      if (pres[j] > maxb) out[j] = PC_FN(wrap_one)(in[j], pres[j], g);
+    }
+  }
 }
 
 static void PC_FN(key_of)(const double *p, uint32_t *k) {
@@ -199,6 +373,7 @@ static void PC_FN(key_of)(const double *p, uint32_t *k) {
 static void PC_FN(grid_range)(const float *src, float *dst, size_t begin, size_t end,
                               const double *p, const PC_FN(grid_k) *g, pc_counts *c) {
   uint32_t rnd[PC_TILE + 8];
+  uint32_t tin[PC_TILE], tout[PC_TILE];
   uint32_t key[4];
   PC_FN(key_of)(p, key);
   const uint64_t offset = (uint64_t)p[P_OFFSET];
@@ -209,7 +384,21 @@ static void PC_FN(grid_range)(const float *src, float *dst, size_t begin, size_t
       size_t skip = pc_philox_fill(rnd, offset + i, n, key[0], key[1], key[2], key[3]);
       r = rnd + skip;
     }
-    PC_FN(grid_tile)((const uint32_t *)(src + i), (uint32_t *)(dst + i), n, g, r, c);
+    if (n == PC_TILE && (!r || r == rnd)) {
+      PC_FN(grid_tile)((const uint32_t *)(src + i), (uint32_t *)(dst + i), n, g, r, c);
+    } else {
+      /* a partial tile, or random words not at the buffer start: pad with zeros, which raise no events */
+      const size_t padded = (n + PC_LANES - 1) / PC_LANES * PC_LANES;
+      uint32_t rbuf[PC_TILE];
+      __builtin_memcpy(tin, src + i, n * 4);
+      for (size_t j = n; j < padded; j++) tin[j] = 0;
+      if (r) {
+        __builtin_memcpy(rbuf, r, n * 4);
+        for (size_t j = n; j < padded; j++) rbuf[j] = 0;
+      }
+      PC_FN(grid_tile)(tin, tout, padded, g, r ? rbuf : 0, c);
+      __builtin_memcpy(dst + i, tout, n * 4);
+    }
   }
 }
 

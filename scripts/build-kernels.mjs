@@ -60,7 +60,7 @@ async function buildWasm() {
   for (const f of readdirSync(join(root, 'kernels'))) {
     if (f.endsWith('.h') || f === 'wasm.c') files[f] = readFileSync(join(root, 'kernels', f), 'utf8');
   }
-  const outDir = join(root, 'build', 'wasm');
+  const outDir = join(root, 'build-wasm');
   mkdirSync(outDir, { recursive: true });
   const common = ['clang', '--target=wasm32', '-O3', '-std=c11', '-msimd128', '-mnontrapping-fptoint', '-mbulk-memory',
     '-ffp-contract=off', '-fno-math-errno', '-nostdlib', '-Wl,--no-entry', '-Wl,--strip-all', 'wasm.c'];
@@ -83,7 +83,7 @@ async function buildWasm() {
   } finally {
     console.log = log;
   }
-  console.log('precis: wasm kernels built (build/wasm/precis-simd128.wasm, precis-relaxed.wasm).');
+  console.log('precis: wasm kernels built (build-wasm/precis-simd128.wasm, precis-relaxed.wasm).');
 }
 
 if (only !== 'wasm') buildNative();

@@ -13,12 +13,15 @@ interface Addon {
   setIsa(name: string): boolean;
   isa(): string;
   cpuFeatures(): string;
+  copy(src: Float32Array, dst: Float32Array): void;
 }
 
 export interface NativeKernels extends Kernels {
   /** Forces an instruction set ('sse2', 'avx2', 'avx512' or 'best'); false if the CPU lacks it. */
   setIsa(name: string): boolean;
   cpuFeatures(): string;
+  /** A plain parallel copy: the memory-bandwidth ceiling benchmarks compare against. */
+  copy(src: Float32Array, dst: Float32Array): void;
 }
 
 export function loadNativeKernels(): NativeKernels {
@@ -44,6 +47,7 @@ export function loadNativeKernels(): NativeKernels {
     setThreads: (n: number) => (threads = addon.setThreads(n)),
     setIsa: (name: string) => addon.setIsa(name),
     cpuFeatures: () => addon.cpuFeatures(),
+    copy: (src: Float32Array, dst: Float32Array) => addon.copy(src, dst),
     quantize(kind: KernelKind, src: Float32Array, dst: Float32Array, params: Float64Array): QuantizeCounts {
       const [overflow, flushed, nan] = addon.quantize(kind, src, dst, params);
       return { overflow, flushed, nan };

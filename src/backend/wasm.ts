@@ -23,7 +23,7 @@ interface WasmExports {
 }
 
 export function loadWasmKernels(): Kernels {
-  const dir = join(packageRoot(), 'build', 'wasm');
+  const dir = join(packageRoot(), 'build-wasm');
   const relaxedPath = join(dir, 'precis-relaxed.wasm');
   const simdPath = join(dir, 'precis-simd128.wasm');
   if (!existsSync(simdPath)) {

@@ -1,0 +1,26 @@
+/** `precis doctor`: what this machine can run, and what precis will use. */
+import { arch, platform } from 'node:os';
+import { defaultThreads, getBackend, probeBackends, isNative } from '../backend/index.js';
+import { loadNativeKernels } from '../backend/native.js';
+import { packageVersion } from './version.js';
+
+export function doctor(out: (line: string) => void): void {
+  out(`precis ${packageVersion()}  node ${process.version}  ${platform()} ${arch()}`);
+  let cpu = 'unknown (native addon not loaded)';
+  try {
+    cpu = loadNativeKernels().cpuFeatures();
+  } catch {
+    // reported below with the native backend's own reason
+  }
+  out(`cpu features: ${cpu}`);
+  out('backends:');
+  for (const b of probeBackends()) {
+    const detail = b.ok ? `ok    isa ${b.isa}` : `unavailable: ${(b.reason ?? '').split('\n')[0]}`;
+    out(`  ${b.name.padEnd(7)}${detail}`);
+  }
+  const env = process.env.PRECIS_BACKEND;
+  const k = getBackend();
+  out(`chosen: ${k.name} (${env ? `PRECIS_BACKEND=${env}` : 'the fastest that loads; set PRECIS_BACKEND=js|wasm|native to choose'})`);
+  out(`isa: ${k.isa()}`);
+  out(`threads: ${k.threads()}${isNative(k) ? '' : ' (this backend runs on one thread)'}; default ${defaultThreads()} (PRECIS_THREADS or the number of cores)`);
+}

@@ -1,0 +1,43 @@
+/** The `precis` command line. */
+import { PrecisError } from '../errors.js';
+import { doctor } from './doctor.js';
+import { FORMATS_USAGE, formatsCommand, readStdin } from './formats.js';
+import { packageVersion } from './version.js';
+
+const USAGE = `precis — emulate low-precision arithmetic exactly
+
+usage: precis <command> [options]
+
+commands:
+  formats      number formats: list, show, encode, decode, table (precis formats help)
+  doctor       backends, CPU features and threads on this machine
+  help         this text
+  version      the version
+
+environment:
+  PRECIS_BACKEND=js|wasm|native   choose a backend (default: the fastest that loads)
+  PRECIS_THREADS=N                threads for native kernels (default: all cores)
+
+${FORMATS_USAGE}`;
+
+export function main(argv: readonly string[]): number {
+  const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'formats': formatsCommand(rest, out, readStdin); return 0;
+      case 'doctor': doctor(out); return 0;
+      case 'version': case '--version': case '-v': out(packageVersion()); return 0;
+      case undefined: case 'help': case '--help': case '-h': out(USAGE); return 0;
+      default:
+        process.stderr.write(`precis: unknown command '${cmd}'\n\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof PrecisError) {
+      process.stderr.write(`precis: error: ${e.message}\n`);
+      return e.code === 'E_USAGE' ? 2 : 1;
+    }
+    throw e;
+  }
+}
