@@ -90,7 +90,7 @@ static PC_FN(grid_k) PC_FN(grid_from)(const double *p, int k) {
     g.fast_scale_in1 = (float)PC_FN(pow2d)(-g.tmin - k2);
     g.fast_scale_in2 = (float)PC_FN(pow2d)(k2);
     g.fast_scale_out = (float)PC_FN(pow2d)(g.tmin);
-  } else if (nearest_or_sr && g.M == 255 && g.clamp_always && g.tmin >= -100 && g.tmin <= 100 &&
+  } else if (nearest_or_sr && g.M == 255 && g.clamp_always && (!(g.flags & PC_GRID_WRAP) || g.saturate) && g.tmin >= -100 && g.tmin <= 100 &&
              g.max_pos < max_ok && g.max_neg < max_ok) {
     g.fast = 2;
     g.fast_force_bits = force_bits;
