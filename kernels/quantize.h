@@ -11,7 +11,6 @@
  * step. See src/formats/grid.ts for the definition these must match.
  */
 #include "precis.h"
-#include "philox.h"
 
 #ifndef PC_ISA
 #error "define PC_ISA before including quantize.h"
@@ -40,7 +39,7 @@ typedef struct {
   /* the fast path (see grid_fast): 0 none, 1 float grid, 2 fixed-point grid */
   int32_t fast, fast_sh;
   uint32_t fast_mask, fast_unit, fast_half, min_normal_bits, fast_force_bits;
-  float fast_magic, fast_scale_in1, fast_scale_in2, fast_scale_out;
+  float fast_magic, fast_scale_in1, fast_scale_in2, fast_scale_out, fast_scale_out2;
 } PC_FN(grid_k);
 
 static uint32_t PC_FN(f32_bits_of)(double v) { return PC_FN(f2u)((float)v); }
@@ -89,7 +88,9 @@ static PC_FN(grid_k) PC_FN(grid_from)(const double *p, int k) {
     const int k2 = -g.tmin > 100 ? 64 : 0;
     g.fast_scale_in1 = (float)PC_FN(pow2d)(-g.tmin - k2);
     g.fast_scale_in2 = (float)PC_FN(pow2d)(k2);
-    g.fast_scale_out = (float)PC_FN(pow2d)(g.tmin);
+    /* two factors, so that no constant is a float32 subnormal (slow on x86 in every lane) */
+    g.fast_scale_out = (float)PC_FN(pow2d)(g.tmin + k2);
+    g.fast_scale_out2 = (float)PC_FN(pow2d)(-k2);
   } else if (nearest_or_sr && g.M == 255 && g.clamp_always && (!(g.flags & PC_GRID_WRAP) || g.saturate) && g.tmin >= -100 && g.tmin <= 100 &&
              g.max_pos < max_ok && g.max_neg < max_ok) {
     g.fast = 2;
@@ -119,6 +120,54 @@ typedef float PC_FN(vf) __attribute__((vector_size(PC_VBYTES)));
 #define VU PC_FN(vu)
 #define VI PC_FN(vi)
 #define VF PC_FN(vf)
+
+/*
+ * Philox4x32-10 (Salmon et al., SC'11), the generator of src/rng/philox.ts:
+ * element i uses word (i mod 4) of the block with counter (i/4 lo, i/4 hi,
+ * stream lo, stream hi) and key (seed lo, seed hi). Blocks run one per
+ * 64-bit lane: the 32x32->64 multiply is then one instruction, and the
+ * high halves of lanes (garbage between rounds) never reach a multiply or
+ * the output. Writes whole blocks covering elements first .. first+n-1 into
+ * out (which must hold n + 4*PC_QLANES words); returns the offset of
+ * element `first` in out.
+ */
+#define PC_QLANES (PC_VBYTES / 8)
+typedef uint64_t PC_FN(vq) __attribute__((vector_size(PC_VBYTES)));
+#define VQ PC_FN(vq)
+
+static size_t PC_FN(philox_fill)(uint32_t *restrict out, uint64_t first, size_t n,
+                                 uint32_t key0, uint32_t key1, uint32_t s0, uint32_t s1) {
+  const uint64_t b0 = first >> 2;
+  const size_t skip = (size_t)(first & 3);
+  const size_t nb = (skip + n + 3) >> 2;
+  VQ lane;
+  for (int l = 0; l < PC_QLANES; l++) lane[l] = (uint64_t)l;
+  const VQ lo32 = (VQ){0} + 0xffffffffull;
+  for (size_t q = 0; q < nb; q += PC_QLANES) {
+    const VQ b = (VQ){0} + (b0 + q) + lane;
+    VQ x0 = b & lo32, x1 = b >> 32, x2 = (VQ){0} + s0, x3 = (VQ){0} + s1;
+    uint32_t k0 = key0, k1 = key1;
+    for (int r = 0; r < 10; r++) {
+      const VQ p0 = (x0 & lo32) * 0xD2511F53ull;
+      const VQ p1 = (x2 & lo32) * 0xCD9E8D57ull;
+      const VQ n0 = (p1 >> 32) ^ x1 ^ k0;
+      const VQ n2 = (p0 >> 32) ^ x3 ^ k1;
+      x1 = p1;
+      x3 = p0;
+      x0 = n0;
+      x2 = n2;
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    const VQ A = (x0 & lo32) | (x1 << 32), B = (x2 & lo32) | (x3 << 32);
+    for (int l = 0; l < PC_QLANES; l++) {
+      const uint64_t a = A[l], b2 = B[l];
+      __builtin_memcpy(out + 4 * (q + l), &a, 8);
+      __builtin_memcpy(out + 4 * (q + l) + 2, &b2, 8);
+    }
+  }
+  return skip;
+}
 
 static inline __attribute__((always_inline)) VU PC_FN(sel)(VI mask, VU a, VU b) {
   return ((VU)mask & a) | (~(VU)mask & b);
@@ -261,7 +310,7 @@ static inline __attribute__((always_inline)) VU PC_FN(grid_fast)(
       const VF fr = sc - __builtin_convertvector(lo, VF);
       const VI frac_s = __builtin_convertvector(fr * (float)(1u << g.R), VI);
       const VI up_s = (VI)v < frac_s;
-      const VF q = __builtin_convertvector(lo - up_s, VF) * g.fast_scale_out;
+      const VF q = (__builtin_convertvector(lo - up_s, VF) * g.fast_scale_out) * g.fast_scale_out2;
       __builtin_memcpy(&r_sub, &q, PC_VBYTES);
     }
     r = PC_FN(sel)(a < g.min_normal_bits, r_sub, r_norm);
@@ -372,7 +421,7 @@ static void PC_FN(key_of)(const double *p, uint32_t *k) {
 
 static void PC_FN(grid_range)(const float *src, float *dst, size_t begin, size_t end,
                               const double *p, const PC_FN(grid_k) *g, pc_counts *c) {
-  uint32_t rnd[PC_TILE + 8];
+  uint32_t rnd[PC_TILE + 4 * PC_QLANES + 8];
   uint32_t tin[PC_TILE], tout[PC_TILE];
   uint32_t key[4];
   PC_FN(key_of)(p, key);
@@ -381,7 +430,7 @@ static void PC_FN(grid_range)(const float *src, float *dst, size_t begin, size_t
     const size_t n = end - i < PC_TILE ? end - i : PC_TILE;
     const uint32_t *r = 0;
     if (g->mode == PC_ROUND_STOCHASTIC) {
-      size_t skip = pc_philox_fill(rnd, offset + i, n, key[0], key[1], key[2], key[3]);
+      size_t skip = PC_FN(philox_fill)(rnd, offset + i, n, key[0], key[1], key[2], key[3]);
       r = rnd + skip;
     }
     if (n == PC_TILE && (!r || r == rnd)) {
@@ -499,7 +548,7 @@ void PC_FN(pc_quantize_posit)(const float *src, float *dst, size_t begin, size_t
   const int n = (int)p[P_POSIT_WIDTH], es = (int)p[P_POSIT_ES];
   const int mode = (int)p[P_MODE], R = (int)p[P_RANDOM_BITS];
   const double maxpos = PC_FN(pow2d)((n - 2) * (1 << es)); /* at most 2^480 */
-  uint32_t rnd[PC_TILE + 8];
+  uint32_t rnd[PC_TILE + 4 * PC_QLANES + 8];
   uint32_t key[4];
   PC_FN(key_of)(p, key);
   const uint64_t offset = (uint64_t)p[P_OFFSET];
@@ -508,7 +557,7 @@ void PC_FN(pc_quantize_posit)(const float *src, float *dst, size_t begin, size_t
   for (size_t i = begin; i < end; i += PC_TILE) {
     const size_t m = end - i < PC_TILE ? end - i : PC_TILE;
     const uint32_t *r = rnd;
-    if (mode == PC_ROUND_STOCHASTIC) r = rnd + pc_philox_fill(rnd, offset + i, m, key[0], key[1], key[2], key[3]);
+    if (mode == PC_ROUND_STOCHASTIC) r = rnd + PC_FN(philox_fill)(rnd, offset + i, m, key[0], key[1], key[2], key[3]);
     for (size_t j = 0; j < m; j++) {
       uint32_t ev;
       out[i + j] = PC_FN(posit_one)(in[i + j], n, es, mode, R, mode == PC_ROUND_STOCHASTIC ? r[j] : 0u, maxpos, &ev);

@@ -71,14 +71,19 @@ async function buildWasm() {
   // @yowasp/clang reports loading its own resources on stdout; keep the install output to our one line.
   const log = console.log;
   console.log = () => {};
+  let diagnostics = '';
   try {
     for (const v of variants) {
-      const out = await runClang([...common, ...v.flags, '-o', v.name], files, { fetchProgress: () => {} });
+      const out = await runClang([...common, ...v.flags, '-o', v.name], files, {
+        fetchProgress: () => {},
+        stderr: (bytes) => { if (bytes) diagnostics += new TextDecoder().decode(bytes); },
+      });
       writeFileSync(join(outDir, v.name), out[v.name]);
     }
   } catch (e) {
     console.log = log;
-    console.log(`precis: wasm kernels not built (${String(e?.message ?? e).split('\n')[0]}); the js backend will be used unless native loads.`);
+    const firstError = diagnostics.split('\n').find((l) => l.includes('error')) ?? String(e?.message ?? e).split('\n')[0];
+    console.log(`precis: wasm kernels not built (${firstError.trim().slice(0, 200)}); the js backend will be used unless native loads.`);
     return;
   } finally {
     console.log = log;
