@@ -97,6 +97,14 @@ static napi_value quantize(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "precis addon: params must be a Float64Array of P_COUNT values");
     return NULL;
   }
+  /* The kernels read src after writing dst (fallback passes), so an overlapping dst gets a private copy of src. */
+  float *copy = NULL;
+  if ((const char *)src < (const char *)(dst + n2) && (const char *)dst < (const char *)(src + n)) {
+    copy = (float *)malloc(n * sizeof(float) + 1);
+    if (!copy) { napi_throw_error(env, NULL, "precis addon: out of memory copying an in-place quantize"); return NULL; }
+    memcpy(copy, src, n * sizeof(float));
+    src = copy;
+  }
   job *j = (job *)calloc(1, sizeof(job));
   j->fn = kind == 0 ? active->quantize_grid : kind == 1 ? active->quantize_posit : active->quantize_blocks;
   j->src = src;
@@ -121,6 +129,7 @@ static napi_value quantize(napi_env env, napi_callback_info info) {
     total.nan += j->counts[t].nan;
   }
   free(j);
+  free(copy);
   napi_value out, v;
   CHECK(napi_create_array_with_length(env, 3, &out));
   CHECK(napi_create_double(env, (double)total.overflow, &v)); CHECK(napi_set_element(env, out, 0, v));

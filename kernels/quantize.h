@@ -25,6 +25,8 @@
 
 static inline uint32_t PC_FN(f2u)(float f) { uint32_t u; __builtin_memcpy(&u, &f, 4); return u; }
 static inline float PC_FN(u2f)(uint32_t u) { float f; __builtin_memcpy(&f, &u, 4); return f; }
+/* 2^k for k in [-126, 127], from its bits */
+static inline float PC_FN(pow2f)(int k) { return PC_FN(u2f)((uint32_t)(k + 127) << 23); }
 static inline double PC_FN(pow2d)(int k) {
   /* 2^k for k in [-1022, 1023] */
   uint64_t u = (uint64_t)(k + 1023) << 52; double d; __builtin_memcpy(&d, &u, 8); return d;
@@ -34,6 +36,9 @@ typedef struct {
   int32_t M, tmin, R, mode;
   uint32_t max_pos, max_neg, min_normal, minstep, flags;
   int32_t saturate, parity_offset, wrap_width, wrap_fraction;
+  /* the grid at scale 1, from which grid_rescale derives a block's grid */
+  int32_t base_tmin, base_parity_offset;
+  uint32_t base_max_pos, base_max_neg, base_min_normal;
   /* derived 0/1 flags and constant results, so the element loop is branch-free */
   uint32_t flush, exp_parity, has_inf, signed_zero, clamp_always, special_val, nan_val;
   /* the fast path (see grid_fast): 0 none, 1 float grid, 2 fixed-point grid */
@@ -44,17 +49,64 @@ typedef struct {
 
 static uint32_t PC_FN(f32_bits_of)(double v) { return PC_FN(f2u)((float)v); }
 
-static PC_FN(grid_k) PC_FN(grid_from)(const double *p, int k) {
+/* value bits * 2^k as float32 bits: exact when the result is a normal or exact subnormal float32, Inf beyond */
+static uint32_t PC_FN(scale_bits)(uint32_t b, int k) {
+  if (b == 0) return 0;
+  const int e = (int)(b >> 23);
+  if (e >= 1 && e + k >= 1 && e + k <= 254) return b + ((uint32_t)k << 23);
+  return PC_FN(f32_bits_of)((double)PC_FN(u2f)(b) * PC_FN(pow2d)(k));
+}
+
+/* Sets the fields that depend on the grid's scale 2^k (k = 0 for scalar formats, the block scale for MX/bfp). */
+static void PC_FN(grid_rescale)(PC_FN(grid_k) *g, int k) {
+  g->tmin = g->base_tmin + k;
+  g->parity_offset = g->base_parity_offset - k;
+  g->max_pos = PC_FN(scale_bits)(g->base_max_pos, k);
+  g->max_neg = PC_FN(scale_bits)(g->base_max_neg, k);
+  g->min_normal = PC_FN(scale_bits)(g->base_min_normal, k);
+  g->minstep = g->tmin >= -126 ? (uint32_t)(g->tmin + 127) << 23 : (g->tmin >= -149 ? 1u << (g->tmin + 149) : 0u);
+  /* Fast paths for the common case; every lane they cannot do exactly is
+   * flagged, and a tile with any flagged lane is redone by the full path. */
+  g->fast = 0;
+  const int nearest_or_sr = g->mode == PC_ROUND_NEAREST || g->mode == PC_ROUND_STOCHASTIC;
+  if (!nearest_or_sr) return;
+  /* fixed point: lanes below 2^(tmin+22) scale to integers below 2^22 (exact FPU rounding); lanes at or
+   * above it must overflow, so the format's maximum must lie below 2^(tmin+21) */
+  const uint32_t max_ok = (uint32_t)(g->tmin + 21 + 127) << 23;
+  if (g->M >= 1 && g->M <= 22 && !g->exp_parity && !g->flush && g->tmin + g->M >= -126 && g->tmin <= 100 &&
+      !(g->flags & PC_GRID_WRAP)) {
+    g->fast = 1;
+    g->fast_sh = 23 - g->M;
+    g->fast_unit = 1u << g->fast_sh;
+    g->fast_mask = g->fast_unit - 1;
+    g->fast_half = g->fast_unit >> 1;
+    g->min_normal_bits = (uint32_t)(g->tmin + g->M + 127) << 23;
+    g->fast_magic = PC_FN(u2f)(((uint32_t)(g->tmin + 23 + 127) << 23) | 0x400000u); /* 1.5 * 2^(tmin+23) */
+    const int k2 = -g->tmin > 100 ? 64 : 0;
+    g->fast_scale_in1 = PC_FN(pow2f)(-g->tmin - k2);
+    g->fast_scale_in2 = PC_FN(pow2f)(k2);
+    /* two factors, so that no constant is a float32 subnormal (slow on x86 in every lane) */
+    g->fast_scale_out = PC_FN(pow2f)(g->tmin + k2);
+    g->fast_scale_out2 = PC_FN(pow2f)(-k2);
+  } else if (g->M == 255 && g->clamp_always && (!(g->flags & PC_GRID_WRAP) || g->saturate) && g->tmin >= -100 &&
+             g->tmin <= 100 && g->max_pos < max_ok && g->max_neg < max_ok) {
+    g->fast = 2;
+    g->fast_force_bits = (uint32_t)(g->tmin + 22 + 127) << 23;
+    g->fast_magic = 12582912.0f; /* 1.5 * 2^23: adding and subtracting it rounds to an integer, ties to even */
+    g->fast_scale_in1 = PC_FN(pow2f)(-g->tmin);
+    g->fast_scale_out = PC_FN(pow2f)(g->tmin);
+  }
+}
+
+static PC_FN(grid_k) PC_FN(grid_from)(const double *p) {
   PC_FN(grid_k) g;
   g.M = (int32_t)p[P_MANTISSA_BITS];
-  g.tmin = (int32_t)p[P_TMIN] + k;
-  double s = (k >= -1022 && k <= 1023) ? PC_FN(pow2d)(k) : 1.0;
-  g.max_pos = PC_FN(f32_bits_of)(p[P_MAX_POS] * s);
-  g.max_neg = PC_FN(f32_bits_of)(p[P_MAX_NEG] * s);
-  g.min_normal = PC_FN(f32_bits_of)(p[P_MIN_NORMAL] * s);
-  g.minstep = g.tmin >= -126 ? (uint32_t)(g.tmin + 127) << 23 : (g.tmin >= -149 ? 1u << (g.tmin + 149) : 0u);
+  g.base_tmin = (int32_t)p[P_TMIN];
+  g.base_max_pos = PC_FN(f32_bits_of)(p[P_MAX_POS]);
+  g.base_max_neg = PC_FN(f32_bits_of)(p[P_MAX_NEG]);
+  g.base_min_normal = PC_FN(f32_bits_of)(p[P_MIN_NORMAL]);
+  g.base_parity_offset = (int32_t)p[P_PARITY_OFFSET];
   g.flags = (uint32_t)p[P_FLAGS];
-  g.parity_offset = (int32_t)p[P_PARITY_OFFSET] - k;
   g.wrap_width = (int32_t)p[P_WRAP_WIDTH];
   g.wrap_fraction = (int32_t)p[P_WRAP_FRACTION];
   g.mode = (int32_t)p[P_MODE];
@@ -68,37 +120,7 @@ static PC_FN(grid_k) PC_FN(grid_from)(const double *p, int k) {
   g.clamp_always = g.saturate || !(g.flags & (PC_GRID_INF | PC_GRID_NAN));
   g.special_val = (g.flags & PC_GRID_INF) ? 0x7f800000u : 0x7fc00000u;
   g.nan_val = (g.flags & PC_GRID_NAN) ? 0x7fc00000u : 0u;
-  /* Fast paths for the common case; every lane they cannot do exactly is
-   * flagged, and a tile with any flagged lane is redone by the full path. */
-  g.fast = 0;
-  const int nearest_or_sr = g.mode == PC_ROUND_NEAREST || g.mode == PC_ROUND_STOCHASTIC;
-  /* fixed point: lanes below 2^(tmin+22) scale to integers below 2^22 (exact FPU rounding); lanes at or
-   * above it must overflow, so the format's maximum must lie below 2^(tmin+21) */
-  const uint32_t force_bits = (uint32_t)(g.tmin + 22 + 127) << 23;
-  const uint32_t max_ok = (uint32_t)(g.tmin + 21 + 127) << 23;
-  if (nearest_or_sr && g.M >= 1 && g.M <= 22 && !g.exp_parity && !g.flush && g.tmin + g.M >= -126 && g.tmin <= 100 &&
-      !(g.flags & PC_GRID_WRAP)) {
-    g.fast = 1;
-    g.fast_sh = 23 - g.M;
-    g.fast_unit = 1u << g.fast_sh;
-    g.fast_mask = g.fast_unit - 1;
-    g.fast_half = g.fast_unit >> 1;
-    g.min_normal_bits = (uint32_t)(g.tmin + g.M + 127) << 23;
-    g.fast_magic = (float)(1.5 * PC_FN(pow2d)(g.tmin + 23));
-    const int k2 = -g.tmin > 100 ? 64 : 0;
-    g.fast_scale_in1 = (float)PC_FN(pow2d)(-g.tmin - k2);
-    g.fast_scale_in2 = (float)PC_FN(pow2d)(k2);
-    /* two factors, so that no constant is a float32 subnormal (slow on x86 in every lane) */
-    g.fast_scale_out = (float)PC_FN(pow2d)(g.tmin + k2);
-    g.fast_scale_out2 = (float)PC_FN(pow2d)(-k2);
-  } else if (nearest_or_sr && g.M == 255 && g.clamp_always && (!(g.flags & PC_GRID_WRAP) || g.saturate) && g.tmin >= -100 && g.tmin <= 100 &&
-             g.max_pos < max_ok && g.max_neg < max_ok) {
-    g.fast = 2;
-    g.fast_force_bits = force_bits;
-    g.fast_magic = 12582912.0f; /* 1.5 * 2^23: adding and subtracting it rounds to an integer, ties to even */
-    g.fast_scale_in1 = (float)PC_FN(pow2d)(-g.tmin);
-    g.fast_scale_out = (float)PC_FN(pow2d)(g.tmin);
-  }
+  PC_FN(grid_rescale)(&g, 0);
   return g;
 }
 
@@ -285,7 +307,8 @@ static uint32_t PC_FN(wrap_one)(uint32_t bits, uint32_t pre, const PC_FN(grid_k)
  * handle (NaN/Inf inputs, and overflow where the format does not clamp).
  */
 static inline __attribute__((always_inline)) VU PC_FN(grid_fast)(
-    VU bits, const PC_FN(grid_k) g, const int mode, VU rnd, VI *exc, PC_FN(events) *ev) {
+    VU bits, const PC_FN(grid_k) *restrict gp, const int mode, VU rnd, VI *exc, PC_FN(events) *ev) {
+#define g (*gp)
   const VU sign = bits & 0x80000000u;
   const VU a = bits ^ sign;
   VF af;
@@ -339,54 +362,89 @@ static inline __attribute__((always_inline)) VU PC_FN(grid_fast)(
   const VI keep_sign = (r != 0) | ((VI){0} - (int32_t)g.signed_zero);
   return r | ((VU)keep_sign & sign);
 }
+#undef g
+
+/* Adds a tile's event lanes to the counts (a handful of lane sums, once per tile). */
+static void PC_FN(add_events)(const PC_FN(events) *ev, pc_counts *c) {
+  for (int l = 0; l < PC_LANES; l++) {
+    c->overflow += ev->over[l];
+    c->flushed += ev->flushed[l];
+    c->nan += ev->nan[l];
+  }
+}
+
+/* The largest lane, by halving the vector (cheap extracts) down to four lanes. */
+static inline uint32_t PC_FN(hmax)(VU v) {
+  typedef uint32_t u4 __attribute__((vector_size(16)));
+  typedef int32_t i4 __attribute__((vector_size(16)));
+  u4 a4, b4;
+#if PC_VBYTES == 64
+  typedef uint32_t u8 __attribute__((vector_size(32)));
+  typedef int32_t i8 __attribute__((vector_size(32)));
+  u8 a8, b8;
+  __builtin_memcpy(&a8, &v, 32);
+  __builtin_memcpy(&b8, (char *)&v + 32, 32);
+  const i8 m8 = a8 > b8;
+  const u8 c8 = ((u8)m8 & a8) | (~(u8)m8 & b8);
+  __builtin_memcpy(&a4, &c8, 16);
+  __builtin_memcpy(&b4, (const char *)&c8 + 16, 16);
+#elif PC_VBYTES == 32
+  __builtin_memcpy(&a4, &v, 16);
+  __builtin_memcpy(&b4, (char *)&v + 16, 16);
+#else
+  __builtin_memcpy(&a4, &v, 16);
+  b4 = a4;
+#endif
+  const i4 m4 = a4 > b4;
+  const u4 c4 = ((u4)m4 & a4) | (~(u4)m4 & b4);
+  uint32_t r = c4[0];
+  for (int l = 1; l < 4; l++) r = c4[l] > r ? c4[l] : r;
+  return r;
+}
+
+static int PC_FN(any_lane)(VI m) {
+  int32_t any = 0;
+  for (int l = 0; l < PC_LANES; l++) any |= m[l];
+  return any != 0;
+}
+
+/* The fast path over n elements (a multiple of PC_LANES), accumulating flagged lanes and events. */
+static void PC_FN(grid_fast_run)(const uint32_t *restrict in, uint32_t *restrict out, size_t n,
+                                 const PC_FN(grid_k) *restrict g, const uint32_t *restrict rnd, VI *restrict exc,
+                                 PC_FN(events) *restrict ev) {
+  if (g->mode == PC_ROUND_NEAREST) {
+    for (size_t j = 0; j < n; j += PC_LANES) {
+      VU x, o;
+      __builtin_memcpy(&x, in + j, PC_VBYTES);
+      o = PC_FN(grid_fast)(x, g, PC_ROUND_NEAREST, (VU){0}, exc, ev);
+      __builtin_memcpy(out + j, &o, PC_VBYTES);
+    }
+  } else {
+    for (size_t j = 0; j < n; j += PC_LANES) {
+      VU x, r, o;
+      __builtin_memcpy(&x, in + j, PC_VBYTES);
+      __builtin_memcpy(&r, rnd + j, PC_VBYTES);
+      o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, r, exc, ev);
+      __builtin_memcpy(out + j, &o, PC_VBYTES);
+    }
+  }
+}
 
 #define PC_GRID_LOOP(MODE)                                                               \
   for (size_t j = 0; j < n; j += PC_LANES) {                                             \
     VU x, r = (VU){0}, pre;                                                              \
     __builtin_memcpy(&x, in + j, PC_VBYTES);                                             \
     if (MODE == PC_ROUND_STOCHASTIC) __builtin_memcpy(&r, rnd + j, PC_VBYTES);           \
-    VU o = PC_FN(grid_vec)(x, gv, MODE, r, &pre, &ev);                                   \
+    VU o = PC_FN(grid_vec)(x, gv, MODE, r, &pre, ev);                                    \
     __builtin_memcpy(out + j, &o, PC_VBYTES);                                            \
-    if (wrap) __builtin_memcpy(pres + j, &pre, PC_VBYTES);                               \
+    if (pres) __builtin_memcpy(pres + j, &pre, PC_VBYTES);                               \
   }
 
-/* Rounds n <= PC_TILE elements; in, out and rnd are padded to whole vectors. */
-static void PC_FN(grid_tile)(const uint32_t *restrict in, uint32_t *restrict out, size_t n,
-                             const PC_FN(grid_k) *g, const uint32_t *restrict rnd, pc_counts *c) {
+/* The full path over n elements (a multiple of PC_LANES); pres (optional) gets the pre-overflow magnitudes. */
+static void PC_FN(grid_full_run)(const uint32_t *restrict in, uint32_t *restrict out, size_t n, const PC_FN(grid_k) *g,
+                                 const uint32_t *restrict rnd, PC_FN(events) *ev, uint32_t *restrict pres) {
   const PC_FN(grid_k) gv = *g;
-  PC_FN(events) ev = {{0}, {0}, {0}};
-  const int wrap = (g->flags & PC_GRID_WRAP) && !g->saturate;
-  uint32_t pres[PC_TILE];
-  if (gv.fast) {
-    PC_FN(events) fev = {{0}, {0}, {0}};
-    VI exc = (VI){0};
-    if (gv.mode == PC_ROUND_NEAREST) {
-      for (size_t j = 0; j < n; j += PC_LANES) {
-        VU x, o;
-        __builtin_memcpy(&x, in + j, PC_VBYTES);
-        o = PC_FN(grid_fast)(x, gv, PC_ROUND_NEAREST, (VU){0}, &exc, &fev);
-        __builtin_memcpy(out + j, &o, PC_VBYTES);
-      }
-    } else {
-      for (size_t j = 0; j < n; j += PC_LANES) {
-        VU x, r, o;
-        __builtin_memcpy(&x, in + j, PC_VBYTES);
-        __builtin_memcpy(&r, rnd + j, PC_VBYTES);
-        o = PC_FN(grid_fast)(x, gv, PC_ROUND_STOCHASTIC, r, &exc, &fev);
-        __builtin_memcpy(out + j, &o, PC_VBYTES);
-      }
-    }
-    int32_t any = 0;
-    for (int l = 0; l < PC_LANES; l++) any |= exc[l];
-    if (!any) {
-      for (int l = 0; l < PC_LANES; l++) {
-        c->overflow += fev.over[l];
-        c->flushed += fev.flushed[l];
-      }
-      return;
-    }
-  }
-  switch (g->mode) {
+  switch (gv.mode) {
     case PC_ROUND_NEAREST: PC_GRID_LOOP(PC_ROUND_NEAREST) break;
     case PC_ROUND_AWAY: PC_GRID_LOOP(PC_ROUND_AWAY) break;
     case PC_ROUND_ZERO: PC_GRID_LOOP(PC_ROUND_ZERO) break;
@@ -394,14 +452,26 @@ static void PC_FN(grid_tile)(const uint32_t *restrict in, uint32_t *restrict out
     case PC_ROUND_UP: PC_GRID_LOOP(PC_ROUND_UP) break;
     default: PC_GRID_LOOP(PC_ROUND_STOCHASTIC) break;
   }
-  uint64_t n_over = 0;
-  for (int l = 0; l < PC_LANES; l++) {
-    n_over += ev.over[l];
-    c->flushed += ev.flushed[l];
-    c->nan += ev.nan[l];
+}
+
+/* Rounds n <= PC_TILE elements; in, out and rnd are padded to whole vectors. */
+static void PC_FN(grid_tile)(const uint32_t *restrict in, uint32_t *restrict out, size_t n,
+                             const PC_FN(grid_k) *g, const uint32_t *restrict rnd, pc_counts *c) {
+  if (g->fast) {
+    PC_FN(events) fev = {{0}, {0}, {0}};
+    VI exc = (VI){0};
+    PC_FN(grid_fast_run)(in, out, n, g, rnd, &exc, &fev);
+    if (!PC_FN(any_lane)(exc)) {
+      PC_FN(add_events)(&fev, c);
+      return;
+    }
   }
-  c->overflow += n_over;
-  if (wrap && n_over) {
+  PC_FN(events) ev = {{0}, {0}, {0}};
+  const int wrap = (g->flags & PC_GRID_WRAP) && !g->saturate;
+  uint32_t pres[PC_TILE];
+  PC_FN(grid_full_run)(in, out, n, g, rnd, &ev, wrap ? pres : 0);
+  PC_FN(add_events)(&ev, c);
+  if (wrap) {
     for (size_t j = 0; j < n; j++) {
       const uint32_t a = in[j] & 0x7fffffffu;
       if (a >= 0x7f800000u) continue;
@@ -452,8 +522,12 @@ static void PC_FN(grid_range)(const float *src, float *dst, size_t begin, size_t
 }
 
 void PC_FN(pc_quantize_grid)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c) {
-  const PC_FN(grid_k) g = PC_FN(grid_from)(p, 0);
-  PC_FN(grid_range)(src, dst, begin, end, p, &g, c);
+  const PC_FN(grid_k) g = PC_FN(grid_from)(p);
+  pc_counts local = {0, 0, 0}; /* counted here, written once: threads' counters share a cache line */
+  PC_FN(grid_range)(src, dst, begin, end, p, &g, &local);
+  c->overflow += local.overflow;
+  c->flushed += local.flushed;
+  c->nan += local.nan;
 }
 
 /* ---- posits ---------------------------------------------------------------- */
@@ -544,27 +618,107 @@ static inline uint32_t PC_FN(posit_one)(uint32_t bits, int n, int es, int mode, 
   return PC_FN(f2u)((float)(neg ? -v : v));
 }
 
+/*
+ * Posits, PC_LANES at a time, for lanes whose rounding cuts only fraction
+ * bits (the exponent field survives whole and at least one fraction bit is
+ * kept): there the posit is a float grid with M = N-1-regime-ES fraction
+ * bits in the lane's binade, and a carry out of the fraction is the next
+ * posit, exactly as it is the next float32. Lanes beyond the regime range
+ * clamp to maxpos/minpos. Everything else (float32 subnormals, cuts into the
+ * exponent field) is flagged in *exc and done by posit_one.
+ */
+static inline __attribute__((always_inline)) VU PC_FN(posit_vec)(
+    VU bits, int n, int es, const int mode, int R, VU rnd, uint32_t maxpos_bits, uint32_t minpos_bits, VI *exc, VU *over) {
+  const VU sign = bits & 0x80000000u;
+  const VU a = bits ^ sign;
+  const VI expf = (VI)(a >> 23);
+  const VI e = expf - 127;
+  const VI k = e >> es;
+  const VI rl = PC_FN(seli)(k >= 0, k + 2, 1 - k);
+  const VI meff = (n - 1 - es) - rl;
+  const VI high = k >= n - 2, low_k = k <= -(n - 1);
+  const VI in_range = ~high & ~low_k;
+  VI sh = 23 - meff;
+  sh = PC_FN(seli)(sh < 0, (VI){0}, sh);
+  sh = PC_FN(seli)(sh > 23, (VI){0} + 23, sh);
+  const VU unit = (VU)__builtin_convertvector((VF)((VU)(sh + 127) << 23), VI);
+  const VU mask = unit - 1u;
+  const VU low = a & mask;
+  const VU half = unit >> 1;
+  VI up;
+  if (mode == PC_ROUND_NEAREST) {
+    up = (low > half) | ((low == half) & (half != 0) & ((a & unit) != 0));
+  } else {
+    const VI x = R - sh;
+    const VF scale = (VF)((VU)(x + 127) << 23);
+    const VI frac_r = __builtin_convertvector(__builtin_convertvector((VI)low, VF) * scale, VI);
+    up = (VI)(rnd >> (32 - R)) < frac_r;
+  }
+  VU r = (a & ~mask) + ((VU)up & unit);
+  r = PC_FN(sel)(high, (VU){0} + maxpos_bits, r);
+  r = PC_FN(sel)(low_k, (VU){0} + minpos_bits, r);
+  const VI zero = a == 0;
+  const VI special = a >= 0x7f800000u;
+  *exc |= ~zero & ~special & ((expf == 0) | (in_range & (meff < 1)));
+  *over -= (VU)(high & ~special & (a > maxpos_bits));
+  r = PC_FN(sel)(zero, (VU){0}, r | sign);
+  return PC_FN(sel)(special, (VU){0} + 0x7fc00000u, r);
+}
+
 void PC_FN(pc_quantize_posit)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c) {
   const int n = (int)p[P_POSIT_WIDTH], es = (int)p[P_POSIT_ES];
   const int mode = (int)p[P_MODE], R = (int)p[P_RANDOM_BITS];
-  const double maxpos = PC_FN(pow2d)((n - 2) * (1 << es)); /* at most 2^480 */
+  const int top = (n - 2) * (1 << es); /* maxpos = 2^top, at most 2^480 */
+  const double maxpos = PC_FN(pow2d)(top);
+  /* the vector path needs maxpos and minpos to be normal float32 */
+  const int vec = top <= 126 && (mode == PC_ROUND_NEAREST || mode == PC_ROUND_STOCHASTIC);
+  const uint32_t maxpos_bits = vec ? (uint32_t)(top + 127) << 23 : 0;
+  const uint32_t minpos_bits = vec ? (uint32_t)(127 - top) << 23 : 0;
   uint32_t rnd[PC_TILE + 4 * PC_QLANES + 8];
   uint32_t key[4];
   PC_FN(key_of)(p, key);
   const uint64_t offset = (uint64_t)p[P_OFFSET];
   const uint32_t *in = (const uint32_t *)src;
   uint32_t *out = (uint32_t *)dst;
+  uint64_t n_over = 0, n_nan = 0; /* counted here, written once: threads' counters share a cache line */
   for (size_t i = begin; i < end; i += PC_TILE) {
     const size_t m = end - i < PC_TILE ? end - i : PC_TILE;
     const uint32_t *r = rnd;
     if (mode == PC_ROUND_STOCHASTIC) r = rnd + PC_FN(philox_fill)(rnd, offset + i, m, key[0], key[1], key[2], key[3]);
-    for (size_t j = 0; j < m; j++) {
+    size_t j = 0;
+    if (vec) {
+      VU over = (VU){0};
+      for (; j + PC_LANES <= m; j += PC_LANES) {
+        VU x, rv = (VU){0}, o;
+        VI exc = (VI){0};
+        __builtin_memcpy(&x, in + i + j, PC_VBYTES);
+        if (mode == PC_ROUND_STOCHASTIC) {
+          __builtin_memcpy(&rv, r + j, PC_VBYTES);
+          o = PC_FN(posit_vec)(x, n, es, PC_ROUND_STOCHASTIC, R, rv, maxpos_bits, minpos_bits, &exc, &over);
+        } else {
+          o = PC_FN(posit_vec)(x, n, es, PC_ROUND_NEAREST, R, rv, maxpos_bits, minpos_bits, &exc, &over);
+        }
+        VU special = (VU)(x & 0x7fffffffu) >= 0x7f800000u;
+        __builtin_memcpy(out + i + j, &o, PC_VBYTES);
+        for (int l = 0; l < PC_LANES; l++) {
+          n_nan += special[l] & 1u;
+          if (exc[l]) {
+            uint32_t ev;
+            out[i + j + l] = PC_FN(posit_one)(in[i + j + l], n, es, mode, R, mode == PC_ROUND_STOCHASTIC ? r[j + l] : 0u, maxpos, &ev);
+          }
+        }
+      }
+      for (int l = 0; l < PC_LANES; l++) n_over += over[l];
+    }
+    for (; j < m; j++) {
       uint32_t ev;
       out[i + j] = PC_FN(posit_one)(in[i + j], n, es, mode, R, mode == PC_ROUND_STOCHASTIC ? r[j] : 0u, maxpos, &ev);
-      c->overflow += ev & 1u;
-      c->nan += ev >> 2;
+      n_over += ev & 1u;
+      n_nan += ev >> 2;
     }
   }
+  c->overflow += n_over;
+  c->nan += n_nan;
 }
 
 /* ---- blocks (MX, bfp) ------------------------------------------------------ */
@@ -574,37 +728,101 @@ static int PC_FN(exponent_of_bits)(uint32_t a) {
   return expf ? expf - 127 : (31 - __builtin_clz(a)) - 149;
 }
 
-void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c) {
+void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *total) {
+  pc_counts local = {0, 0, 0}, *c = &local; /* counted here, written once: threads' counters share a cache line */
   const size_t K = (size_t)p[P_BLOCK_SIZE];
-  const double emax_el = p[P_BLOCK_ELEMENT_EMAX], max_el = p[P_BLOCK_ELEMENT_MAX];
+  const int emax_el = (int)p[P_BLOCK_ELEMENT_EMAX];
+  const double max_el = p[P_BLOCK_ELEMENT_MAX];
   const int round_up = p[P_BLOCK_ROUND_UP] != 0;
+  double q[P_COUNT];
+  for (int i = 0; i < P_COUNT; i++) q[i] = p[i];
+  q[P_SATURATE] = 1; /* MX: elements clamp to the element's maximum */
+  const PC_FN(grid_k) base = PC_FN(grid_from)(q);
+  uint32_t key[4];
+  PC_FN(key_of)(p, key);
+  const uint64_t offset = (uint64_t)p[P_OFFSET];
   const uint32_t *in = (const uint32_t *)src;
-  for (size_t b = begin; b < end; b += K) {
-    const size_t e = b + K < end ? b + K : end;
-    uint32_t amax = 0;
-    for (size_t j = b; j < e; j++) {
-      uint32_t a = in[j] & 0x7fffffffu;
-      amax = a > amax ? a : amax;
+  uint32_t *out = (uint32_t *)dst;
+  /* Whole blocks of a multiple of the vector width run in place, a tile's random words drawn at once. */
+  const int direct = K % PC_LANES == 0 && K <= PC_TILE;
+  const size_t per_tile = direct ? (PC_TILE / K) * K : K;
+  uint32_t rnd[PC_TILE + 4 * PC_QLANES + 8];
+  int ks[PC_TILE];
+  PC_FN(grid_k) g = base; /* the grid of the latest scale, reused while blocks share it */
+  int gk = 0;
+  for (size_t t = begin; t < end; t += per_tile) {
+    const size_t te = t + per_tile < end ? t + per_tile : end;
+    const uint32_t *r = 0;
+    if (direct && base.mode == PC_ROUND_STOCHASTIC) r = rnd + PC_FN(philox_fill)(rnd, offset + t, te - t, key[0], key[1], key[2], key[3]);
+    /* first pass: every whole block whose grid has a fast path runs it; events and flagged lanes gather per tile */
+    PC_FN(events) tev = {{0}, {0}, {0}};
+    VI texc = (VI){0};
+    size_t nb = 0;
+    for (size_t b = t; b < te; b += K, nb++) {
+      const size_t e = b + K < te ? b + K : te;
+      uint32_t amax = 0;
+      if (direct && e - b == K) {
+        VU m = (VU){0};
+        for (size_t j = b; j < e; j += PC_LANES) {
+          VU x;
+          __builtin_memcpy(&x, in + j, PC_VBYTES);
+          x &= 0x7fffffffu;
+          m = PC_FN(sel)(x > m, x, m);
+        }
+        amax = PC_FN(hmax)(m);
+      } else {
+        for (size_t j = b; j < e; j++) {
+          const uint32_t a = in[j] & 0x7fffffffu;
+          amax = a > amax ? a : amax;
+        }
+      }
+      ks[nb] = 1000; /* not on the fast path */
+      if (amax >= 0x7f800000u) {
+        for (size_t j = b; j < e; j++) out[j] = 0x7fc00000u;
+        c->nan += e - b;
+        continue;
+      }
+      int k;
+      if (amax == 0) k = -127;
+      else {
+        k = PC_FN(exponent_of_bits)(amax) - emax_el;
+        if (k < -127) k = -127;
+        else if (round_up && (double)PC_FN(u2f)(amax) > max_el * PC_FN(pow2d)(k)) k += 1;
+        if (k > 127) k = 127;
+      }
+      if (k != gk) {
+        g = base;
+        PC_FN(grid_rescale)(&g, k);
+        gk = k;
+      }
+      if (direct && e - b == K && g.fast) {
+        ks[nb] = k;
+        PC_FN(grid_fast_run)(in + b, out + b, K, &g, r ? r + (b - t) : 0, &texc, &tev);
+      } else if (direct && e - b == K) {
+        PC_FN(grid_tile)(in + b, out + b, K, &g, r ? r + (b - t) : 0, c);
+      } else {
+        PC_FN(grid_range)(src, dst, b, e, q, &g, c);
+      }
     }
-    if (amax >= 0x7f800000u) {
-      for (size_t j = b; j < e; j++) ((uint32_t *)dst)[j] = 0x7fc00000u;
-      c->nan += e - b;
+    if (!PC_FN(any_lane)(texc)) {
+      PC_FN(add_events)(&tev, c);
       continue;
     }
-    int k;
-    if (amax == 0) k = -127;
-    else {
-      k = PC_FN(exponent_of_bits)(amax) - (int)emax_el;
-      if (k < -127) k = -127;
-      else if (round_up && (double)PC_FN(u2f)(amax) > max_el * PC_FN(pow2d)(k)) k += 1;
-      if (k > 127) k = 127;
+    /* a flagged lane: redo this tile's fast blocks on the full path */
+    nb = 0;
+    for (size_t b = t; b < te; b += K, nb++) {
+      if (ks[nb] == 1000) continue;
+      g = base;
+      PC_FN(grid_rescale)(&g, ks[nb]);
+      gk = ks[nb];
+      PC_FN(events) ev = {{0}, {0}, {0}};
+      PC_FN(grid_full_run)(in + b, out + b, K, &g, r ? r + (b - t) : 0, &ev, 0);
+      PC_FN(add_events)(&ev, c);
     }
-    double q[P_COUNT];
-    for (int i = 0; i < P_COUNT; i++) q[i] = p[i];
-    q[P_SATURATE] = 1;
-    const PC_FN(grid_k) g = PC_FN(grid_from)(q, k);
-    PC_FN(grid_range)(src, dst, b, e, q, &g, c);
   }
+  total->overflow += local.overflow;
+  total->flushed += local.flushed;
+  total->nan += local.nan;
 }
 
 const pc_kernels PC_FN(pc_kernels) = {

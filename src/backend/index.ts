@@ -19,9 +19,10 @@ let current: Kernels | null = null;
 function tryLoad(name: BackendName): Kernels | UnsupportedError {
   let k = loaded.get(name);
   if (k) return k;
+  const threads = defaultThreads(); // a bad PRECIS_THREADS is the user's error (OptionError), not the backend's
   try {
     k = name === 'js' ? jsKernels : name === 'wasm' ? loadWasmKernels() : loadNativeKernels();
-    k.setThreads(defaultThreads());
+    k.setThreads(threads);
   } catch (e) {
     k = e instanceof UnsupportedError ? e : new UnsupportedError(`${name} backend failed to load: ${(e as Error).message}`, 'see `precis doctor`');
   }

@@ -227,6 +227,7 @@ class Parser {
     }
     if (flavour === 'ieee' && m === 0) this.fail(args[1].column, 'an ieee float needs M >= 1 to encode NaN (use fn or none for M = 0)');
     if (flavour === 'ieee' && e < 2) this.fail(args[0].column, 'an ieee float needs E >= 2 (exponent all-ones is Inf/NaN)');
+    if (flavour === 'fn' && e === 1 && m === 0) this.fail(args[0].column, 'float<1,0,fn> has no nonzero finite value (its codes are 0 and NaN)');
     const spec: FloatSpec = {
       family: 'float', exponentBits: e, mantissaBits: m, flavour,
       bias: bias ?? (flavour === 'fnuz' ? 2 ** (e - 1) : 2 ** (e - 1) - 1), subnormals,

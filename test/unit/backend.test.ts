@@ -27,6 +27,7 @@ interface ChildReport {
   isa?: string;
   threads?: number;
   getBackendError?: ErrorInfo;
+  probeError?: ErrorInfo;
   probe: ProbeInfo[];
   load: Record<string, 'ok' | ErrorInfo>;
 }
@@ -206,22 +207,18 @@ test('PRECIS_THREADS sets the native thread count', (t) => {
   assert.equal(child({ PRECIS_BACKEND: 'native', PRECIS_THREADS: '3' }).threads, 3);
 });
 
-test('an invalid PRECIS_THREADS is an OptionError, and getBackend agrees with loadBackend about it', () => {
+test('an invalid PRECIS_THREADS is an OptionError from every entry point, never a backend failure', () => {
   const r = child({ PRECIS_THREADS: '0' });
-  const js = r.load.js;
-  // Either js ignores the thread count and loads, or the bad setting is reported as what it is.
-  if (isErrorInfo(js)) {
-    assert.equal(js.name, 'OptionError', `loadBackend('js') with PRECIS_THREADS=0 threw ${js.name}: ${js.message}`);
+  for (const name of ['js', 'wasm', 'native'] as const) {
+    const b = r.load[name];
+    assert.ok(isErrorInfo(b), `loadBackend('${name}') with PRECIS_THREADS=0 loaded`);
+    assert.equal(b.name, 'OptionError', `loadBackend('${name}') threw ${b.name}: ${b.message}`);
+    assert.match(b.message, /PRECIS_THREADS must be a positive integer/);
   }
-  const jsProbe = r.probe.find((b) => b.name === 'js');
-  if (r.backend !== undefined) {
-    // getBackend() returned a backend: probeBackends must not call it unloadable
-    const used = r.probe.find((b) => b.name === r.backend);
-    assert.equal(used?.ok, true, `getBackend() returned ${r.backend}, which probeBackends reports as failed: ${used?.reason ?? ''}`);
-  } else {
-    assert.equal(r.getBackendError?.name, 'OptionError');
-  }
-  assert.ok(jsProbe);
+  assert.equal(r.backend, undefined);
+  assert.equal(r.getBackendError?.name, 'OptionError');
+  assert.deepEqual(r.probe, []);
+  assert.equal(r.probeError?.name, 'OptionError');
 });
 
 test('a package without build outputs: native and wasm fail with UnsupportedError and a hint; js still works', () => {

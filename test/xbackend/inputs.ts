@@ -4,6 +4,7 @@
  * concentrated in a format's range, its grid points, the midpoints between
  * them (ties) and their float32 neighbours.
  */
+import { f32Floor } from '../../src/formats/bits.js';
 import { BlockFormat } from '../../src/formats/block.js';
 import type { Format } from '../../src/formats/format.js';
 import { PositFormat } from '../../src/formats/posit.js';
@@ -112,7 +113,34 @@ function topBitsFor(f: Format | ScalarFormat, rng: Rng): number {
   return Math.min(23, Math.max(0, m + rng.int(-1, 3)));
 }
 
-/** n scalar inputs for a scalar format. */
+/** The kernels' tile: a tile whose lanes need no special case takes the vector fast path. */
+export const TILE = 512;
+
+/**
+ * A value no rounding mode takes beyond the format's range: finite, at most
+ * maxFinite in magnitude (within -minFinite..maxFinite), zero, or tiny.
+ * Whole tiles of these keep the kernels on their fast path.
+ */
+function cleanValue(f: ScalarFormat, rng: Rng, lo: number): number {
+  const r = rng.u32() % 8;
+  let x: number;
+  if (r === 0) x = 0;
+  else if (r < 4) {
+    const a = gridSample(f, rng);
+    const b = gridSample(f, rng);
+    x = Number.isFinite(a) && Number.isFinite(b) ? (rng.chance(0.5) ? a : (a + b) / 2) : 1;
+  } else {
+    const top = Number.isFinite(f.maxFinite) ? Math.min(127, log2Floor(f.maxFinite)) : 127;
+    x = valueIn(rng, rng.int(lo, top), topBitsFor(f, rng));
+    if (rng.chance(0.5)) x = -x;
+  }
+  x = Math.fround(x);
+  if (!(x <= f.maxFinite)) x = Number.isFinite(f.maxFinite) && f.maxFinite < 3.4e38 ? f32Floor(f.maxFinite) : 1;
+  if (!(x >= -f.minFinite)) x = f.minFinite === 0 ? 0 : -f32Floor(Math.min(f.minFinite, 3.4e38));
+  return x;
+}
+
+/** n scalar inputs for a scalar format: tiles of mixed inputs, and every third tile clean (see cleanValue). */
 export function scalarInputs(f: ScalarFormat, n: number, seed: number): Float32Array {
   const rng = new Rng(seed);
   const out = new Float32Array(n);
@@ -125,6 +153,10 @@ export function scalarInputs(f: ScalarFormat, n: number, seed: number): Float32A
     for (const x of [Math.fround(v), nudge(Math.fround(v), 1), nudge(Math.fround(v), -1)]) if (i < n) out[i++] = x;
   }
   for (; i < n; i++) {
+    if (Math.floor(i / TILE) % 3 === 1) {
+      out[i] = cleanValue(f, rng, lo);
+      continue;
+    }
     const r = rng.u32() % 16;
     if (r < 4) {
       bits[i] = rng.u32(); // any pattern: NaN, Inf, subnormal, huge, tiny

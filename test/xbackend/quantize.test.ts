@@ -139,10 +139,24 @@ function compareAll(cases: readonly Case[]): string[] {
   return failures;
 }
 
+/**
+ * Fails with a summary: each failing case with the configurations it fails
+ * on, then the first details. Failure lines read '<config> <case>: <detail>'.
+ */
 function report(failures: readonly string[]): void {
-  if (failures.length > 0) {
-    assert.fail(`${failures.length} mismatches against the js reference:\n${failures.slice(0, 12).join('\n')}`);
+  if (failures.length === 0) return;
+  const byCase = new Map<string, string[]>();
+  for (const f of failures) {
+    const sp = f.indexOf(' ');
+    const colon = f.indexOf(': ', sp);
+    const what = f.slice(sp + 1, colon < 0 ? undefined : colon);
+    const list = byCase.get(what) ?? [];
+    list.push(f.slice(0, sp));
+    byCase.set(what, list);
   }
+  const summary = [...byCase].slice(0, 30).map(([what, cfgs]) => `  ${what}  [${[...new Set(cfgs)].join(', ')}]`);
+  assert.fail(`${failures.length} mismatches against the js reference in ${byCase.size} cases:\n${summary.join('\n')}\n`
+    + `first details:\n${failures.slice(0, 6).join('\n')}`);
 }
 
 test('every backend loads (CI builds all three), and the native ISAs include sse2', (t) => {
@@ -164,6 +178,7 @@ for (const [family, specs] of Object.entries(FAMILIES)) {
           ? [mode.variants[fi % mode.variants.length], mode.variants[(fi + 3) % mode.variants.length]]
           : [mode.variants[0], mode.variants[1 + ((fi + mi) % ALTERNATES.length)]];
         const n = Math.ceil(perFormat / variants.length);
+        assert.ok(n >= 32768, 'each call must be long enough for the native addon to split it over 2 threads');
         for (const v of variants) cases.push(makeCase(spec, v, n));
       }
       assert.ok(cases.reduce((s, c) => s + c.src.length, 0) >= 1_000_000);
@@ -278,6 +293,36 @@ test('the offset option: a stochastic quantize of a slice with offset k equals t
     quantize(src.subarray(k, k + len), wrong, format, { ...options, offset: base, backend: 'js' });
     assert.notEqual(diffBits(src.subarray(k, k + len), whole.subarray(k, k + len), wrong, len), '',
       `${spec}: a slice quantized at the wrong offset matched the whole array, so the test could not fail`);
+  }
+  report(failures);
+});
+
+test('in place (dst is src, or the same view of it): the same bits and counts as into a separate array, on every backend', () => {
+  const failures: string[] = [];
+  const specs = ['e4m3', 'fp16', 'bf16', 'e2m1', 'fixed<8,3,wrap>', 'ufixed<8,3,wrap>', 'fixed<16,14>', 'int<32,wrap>', 'posit16', 'mxfp4', 'bfp<8,16>'];
+  const n = 20000;
+  const from = 512, len = 8960; // whole blocks of 32 and 16, not a whole number of tiles
+  for (const spec of specs) {
+    const format = parseFormat(spec);
+    const src = inputsFor(format, n, hashString(`in place ${spec}`));
+    const variants: readonly QuantizeOptions[] = [{ rounding: 'nearest' }, { rounding: 'stochastic', seed: 4, offset: 1 }, { rounding: 'down', overflow: 'saturate' }];
+    for (const options of variants) {
+      const ref = new Float32Array(n);
+      const refCounts = quantize(src, ref, format, { ...options, backend: 'js' });
+      for (const cfg of forEachBackend()) {
+        const buf = src.slice();
+        const counts = quantize(buf, buf, format, { ...options, backend: cfg.backend });
+        const d = diffBits(src, ref, buf, n);
+        if (d) failures.push(`${cfg.label} ${spec} ${optionsText(options)} in place: ${d}`);
+        if (countsText(counts) !== countsText(refCounts)) {
+          failures.push(`${cfg.label} ${spec} ${optionsText(options)} in place: counts ${countsText(counts)}, expected ${countsText(refCounts)}`);
+        }
+        const view = src.slice().subarray(from, from + len);
+        quantize(view, view, format, { ...options, offset: (options.offset ?? 0) + from, backend: cfg.backend });
+        const dv = diffBits(src.subarray(from, from + len), ref.subarray(from, from + len), view, len);
+        if (dv) failures.push(`${cfg.label} ${spec} ${optionsText(options)} in place on a view: ${dv}`);
+      }
+    }
   }
   report(failures);
 });
