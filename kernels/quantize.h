@@ -307,7 +307,7 @@ static uint32_t PC_FN(wrap_one)(uint32_t bits, uint32_t pre, const PC_FN(grid_k)
  * handle (NaN/Inf inputs, and overflow where the format does not clamp).
  */
 static inline __attribute__((always_inline)) VU PC_FN(grid_fast)(
-    VU bits, const PC_FN(grid_k) *restrict gp, const int mode, VU rnd, VI *exc, PC_FN(events) *ev) {
+    VU bits, const PC_FN(grid_k) *restrict gp, const int mode, const int sub, VU rnd, VI *exc, PC_FN(events) *ev) {
 #define g (*gp)
   const VU sign = bits & 0x80000000u;
   const VU a = bits ^ sign;
@@ -328,13 +328,17 @@ static inline __attribute__((always_inline)) VU PC_FN(grid_fast)(
       const VU frac_r = g.fast_sh >= g.R ? low >> (g.fast_sh - g.R) : low << (g.R - g.fast_sh);
       const VI up_n = (VI)v < (VI)frac_r;
       r_norm = (a & ~g.fast_mask) + ((VU)up_n & g.fast_unit);
-      const VF sc = (af * g.fast_scale_in1) * g.fast_scale_in2;
-      const VI lo = __builtin_convertvector(sc, VI);
-      const VF fr = sc - __builtin_convertvector(lo, VF);
-      const VI frac_s = __builtin_convertvector(fr * (float)(1u << g.R), VI);
-      const VI up_s = (VI)v < frac_s;
-      const VF q = (__builtin_convertvector(lo - up_s, VF) * g.fast_scale_out) * g.fast_scale_out2;
-      __builtin_memcpy(&r_sub, &q, PC_VBYTES);
+      if (sub) {
+        const VF sc = (af * g.fast_scale_in1) * g.fast_scale_in2;
+        const VI lo = __builtin_convertvector(sc, VI);
+        const VF fr = sc - __builtin_convertvector(lo, VF);
+        const VI frac_s = __builtin_convertvector(fr * (float)(1u << g.R), VI);
+        const VI up_s = (VI)v < frac_s;
+        const VF q = (__builtin_convertvector(lo - up_s, VF) * g.fast_scale_out) * g.fast_scale_out2;
+        __builtin_memcpy(&r_sub, &q, PC_VBYTES);
+      } else {
+        r_sub = r_norm; /* the caller checked: no nonzero lane lies below the minimum normal */
+      }
     }
     r = PC_FN(sel)(a < g.min_normal_bits, r_sub, r_norm);
   } else {
@@ -416,16 +420,38 @@ static void PC_FN(grid_fast_run)(const uint32_t *restrict in, uint32_t *restrict
     for (size_t j = 0; j < n; j += PC_LANES) {
       VU x, o;
       __builtin_memcpy(&x, in + j, PC_VBYTES);
-      o = PC_FN(grid_fast)(x, g, PC_ROUND_NEAREST, (VU){0}, exc, ev);
+      o = PC_FN(grid_fast)(x, g, PC_ROUND_NEAREST, 1, (VU){0}, exc, ev);
       __builtin_memcpy(out + j, &o, PC_VBYTES);
     }
   } else {
-    for (size_t j = 0; j < n; j += PC_LANES) {
-      VU x, r, o;
-      __builtin_memcpy(&x, in + j, PC_VBYTES);
-      __builtin_memcpy(&r, rnd + j, PC_VBYTES);
-      o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, r, exc, ev);
-      __builtin_memcpy(out + j, &o, PC_VBYTES);
+    /* Stochastic rounding in the subnormal range costs as much again; skip it when no lane needs it. */
+    int sub = 0;
+    if (g->fast == 1) {
+      VU lowest = (VU){0} - 1u;
+      for (size_t j = 0; j < n; j += PC_LANES) {
+        VU x;
+        __builtin_memcpy(&x, in + j, PC_VBYTES);
+        const VU a1 = (x & 0x7fffffffu) - 1u; /* zero wraps to the top: it rounds right either way */
+        lowest = PC_FN(sel)(a1 < lowest, a1, lowest);
+      }
+      sub = PC_FN(any_lane)(lowest < g->min_normal_bits - 1u);
+    }
+    if (sub) {
+      for (size_t j = 0; j < n; j += PC_LANES) {
+        VU x, r, o;
+        __builtin_memcpy(&x, in + j, PC_VBYTES);
+        __builtin_memcpy(&r, rnd + j, PC_VBYTES);
+        o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, 1, r, exc, ev);
+        __builtin_memcpy(out + j, &o, PC_VBYTES);
+      }
+    } else {
+      for (size_t j = 0; j < n; j += PC_LANES) {
+        VU x, r, o;
+        __builtin_memcpy(&x, in + j, PC_VBYTES);
+        __builtin_memcpy(&r, rnd + j, PC_VBYTES);
+        o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, 0, r, exc, ev);
+        __builtin_memcpy(out + j, &o, PC_VBYTES);
+      }
     }
   }
 }
