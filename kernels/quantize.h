@@ -436,23 +436,17 @@ static void PC_FN(grid_fast_run)(const uint32_t *restrict in, uint32_t *restrict
       }
       sub = PC_FN(any_lane)(lowest < g->min_normal_bits - 1u);
     }
-    if (sub) {
-      for (size_t j = 0; j < n; j += PC_LANES) {
-        VU x, r, o;
-        __builtin_memcpy(&x, in + j, PC_VBYTES);
-        __builtin_memcpy(&r, rnd + j, PC_VBYTES);
-        o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, 1, r, exc, ev);
-        __builtin_memcpy(out + j, &o, PC_VBYTES);
-      }
-    } else {
-      for (size_t j = 0; j < n; j += PC_LANES) {
-        VU x, r, o;
-        __builtin_memcpy(&x, in + j, PC_VBYTES);
-        __builtin_memcpy(&r, rnd + j, PC_VBYTES);
-        o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, 0, r, exc, ev);
-        __builtin_memcpy(out + j, &o, PC_VBYTES);
-      }
-    }
+#define PC_FAST_SR_LOOP(SUB)                                                       \
+  for (size_t j = 0; j < n; j += PC_LANES) {                                       \
+    VU x, r, o;                                                                    \
+    __builtin_memcpy(&x, in + j, PC_VBYTES);                                       \
+    __builtin_memcpy(&r, rnd + j, PC_VBYTES);                                      \
+    o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, SUB, r, exc, ev);              \
+    __builtin_memcpy(out + j, &o, PC_VBYTES);                                      \
+  }
+    if (sub) PC_FAST_SR_LOOP(1)
+    else PC_FAST_SR_LOOP(0)
+#undef PC_FAST_SR_LOOP
   }
 }
 

@@ -12,16 +12,6 @@ import { specToString, type FixedSpec } from './spec.js';
 
 export class FixedFormat extends ScalarFormat {
   readonly spec: FixedSpec;
-  readonly name: string;
-  readonly bits: number;
-  readonly maxFinite: number;
-  readonly minFinite: number;
-  readonly minPositive: number;
-  readonly minNormal: number;
-  readonly epsilon: number;
-  readonly hasInf = false;
-  readonly hasNaN = false;
-  readonly layout;
   /** Exact grid, for float64 results. */
   readonly grid: GridParams;
   /**
@@ -31,32 +21,37 @@ export class FixedFormat extends ScalarFormat {
   readonly grid32: GridParams;
 
   constructor(spec: FixedSpec) {
-    super();
     const { width: W, fraction: F, signed, wrap } = spec;
-    this.spec = spec;
-    this.name = specToString(spec);
-    this.bits = W;
     const step = pow2(-F);
-    this.maxFinite = (2 ** (signed ? W - 1 : W) - 1) * step;
-    this.minFinite = signed ? 2 ** (W - 1) * step : 0;
-    this.minPositive = step;
-    this.minNormal = step;
-    this.epsilon = step;
-    this.layout = signed
-      ? [{ field: 'sign', bits: 1 }, { field: 'integer', bits: W - 1 - F }, { field: 'fraction', bits: F }]
-      : [{ field: 'integer', bits: W - F }, { field: 'fraction', bits: F }];
+    const maxFinite = (2 ** (signed ? W - 1 : W) - 1) * step;
+    const minFinite = signed ? 2 ** (W - 1) * step : 0;
+    super({
+      name: specToString(spec),
+      bits: W,
+      maxFinite,
+      minFinite,
+      minPositive: step,
+      minNormal: step,
+      epsilon: step,
+      hasInf: false,
+      hasNaN: false,
+      layout: signed
+        ? [{ field: 'sign', bits: 1 }, { field: 'integer', bits: W - 1 - F }, { field: 'fraction', bits: F }]
+        : [{ field: 'integer', bits: W - F }, { field: 'fraction', bits: F }],
+    });
+    this.spec = spec;
     this.grid = {
       mantissaBits: FIXED_POINT_M,
       tmin: -F,
-      maxPos: this.maxFinite,
-      maxNeg: this.minFinite,
+      maxPos: maxFinite,
+      maxNeg: minFinite,
       minNormal: 0,
       flags: (wrap ? GRID_WRAP : 0) | (signed ? 0 : GRID_UNSIGNED),
       wrapWidth: W,
       wrapFraction: F,
       parityOffset: 0,
     };
-    this.grid32 = { ...this.grid, maxPos: f32Floor(this.maxFinite) };
+    this.grid32 = { ...this.grid, maxPos: f32Floor(maxFinite) };
   }
 
   decode(bits: number): number {

@@ -12,19 +12,18 @@ import {
 import { ScalarFormat, type CodeCounts } from './scalar.js';
 import { specToString, type FloatSpec } from './spec.js';
 
+/** The largest finite value and its binade: ieee stops below the all-ones exponent; fn loses its all-ones mantissa to NaN. */
+function floatMax(spec: FloatSpec): { maxFinite: number; emax: number } {
+  const { exponentBits: E, mantissaBits: M, flavour, bias } = spec;
+  let maxExp = flavour === 'ieee' ? 2 ** E - 2 : 2 ** E - 1;
+  let maxMan = flavour === 'fn' ? 2 ** M - 2 : 2 ** M - 1;
+  if (maxMan < 0) { maxExp -= 1; maxMan = 2 ** M - 1; }
+  return { maxFinite: (2 ** M + maxMan) * pow2(maxExp - bias - M), emax: maxExp - bias };
+}
+
 export class FloatFormat extends ScalarFormat {
   readonly spec: FloatSpec;
-  readonly name: string;
-  readonly bits: number;
-  readonly maxFinite: number;
-  readonly minFinite: number;
-  readonly minPositive: number;
-  readonly minNormal: number;
-  readonly epsilon: number;
-  readonly hasInf: boolean;
-  readonly hasNaN: boolean;
-  readonly layout;
-  /** The grid for float64 results and the one for the float32 carrier (identical: every value fits). */
+  /** The grid for float64 results and the float32 carrier alike (every value fits in float32). */
   readonly grid: GridParams;
   /** Exponent of the top binade. */
   readonly emax: number;
@@ -32,32 +31,31 @@ export class FloatFormat extends ScalarFormat {
   private readonly nanCode: number;
 
   constructor(spec: FloatSpec) {
-    super();
     const { exponentBits: E, mantissaBits: M, flavour, bias } = spec;
+    const { maxFinite, emax } = floatMax(spec);
+    const minNormal = pow2(1 - bias);
+    super({
+      name: specToString(spec),
+      bits: 1 + E + M,
+      maxFinite,
+      minFinite: maxFinite,
+      minPositive: spec.subnormals && M > 0 ? pow2(1 - bias - M) : minNormal,
+      minNormal,
+      epsilon: pow2(-M),
+      hasInf: flavour === 'ieee',
+      hasNaN: flavour !== 'none',
+      layout: [{ field: 'sign', bits: 1 }, { field: 'exponent', bits: E }, { field: 'mantissa', bits: M }].filter((f) => f.bits > 0),
+    });
     this.spec = spec;
-    this.name = specToString(spec);
-    this.bits = 1 + E + M;
-    this.hasInf = flavour === 'ieee';
-    this.hasNaN = flavour !== 'none';
+    this.emax = emax;
     this.topExpCode = 2 ** E - 1;
-    // Largest finite code: ieee stops below the all-ones exponent; fn loses its all-ones mantissa to NaN.
-    let maxExp = flavour === 'ieee' ? this.topExpCode - 1 : this.topExpCode;
-    let maxMan = flavour === 'fn' ? 2 ** M - 2 : 2 ** M - 1;
-    if (maxMan < 0) { maxExp -= 1; maxMan = 2 ** M - 1; }
-    this.emax = maxExp - bias;
-    this.maxFinite = (2 ** M + maxMan) * pow2(maxExp - bias - M);
-    this.minFinite = this.maxFinite;
-    this.minNormal = pow2(1 - bias);
-    this.minPositive = spec.subnormals && M > 0 ? pow2(1 - bias - M) : this.minNormal;
-    this.epsilon = pow2(-M);
     this.nanCode = flavour === 'fnuz' ? 2 ** (E + M) : flavour === 'fn' ? 2 ** (E + M) - 1 : (this.topExpCode << M) | (M > 0 ? 1 << (M - 1) : 0);
-    this.layout = [{ field: 'sign', bits: 1 }, { field: 'exponent', bits: E }, { field: 'mantissa', bits: M }].filter((f) => f.bits > 0);
     this.grid = {
       mantissaBits: M,
       tmin: 1 - bias - M, // without subnormals, results below minNormal are flushed after rounding
-      maxPos: this.maxFinite,
-      maxNeg: this.maxFinite,
-      minNormal: this.minNormal,
+      maxPos: maxFinite,
+      maxNeg: maxFinite,
+      minNormal,
       flags: (this.hasInf ? GRID_INF : 0) | (this.hasNaN ? GRID_NAN : 0) | (flavour === 'fnuz' ? 0 : GRID_SIGNED_ZERO)
         | (M === 0 ? GRID_EXP_PARITY : 0),
       wrapWidth: 0,

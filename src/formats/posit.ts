@@ -12,67 +12,66 @@ import { Mode, type RoundingParams } from './grid.js';
 import { ScalarFormat, type CodeCounts } from './scalar.js';
 import { specToString, type PositSpec } from './spec.js';
 
+/** The value of an n-bit posit pattern with es exponent bits (NaN for NaR). */
+export function decodePosit(bits: number, n: number, es: number): number {
+  let p = bits % 2 ** n;
+  if (p === 0) return 0;
+  const nar = 2 ** (n - 1);
+  if (p === nar) return NaN;
+  const neg = p > nar;
+  if (neg) p = 2 ** n - p;
+  // Walk the n-1 bits after the sign, most significant first.
+  let pos = n - 2;
+  const bit = (i: number): number => Math.floor(p / 2 ** i) & 1;
+  const r0 = bit(pos);
+  let run = 0;
+  while (pos >= 0 && bit(pos) === r0) { run++; pos--; }
+  pos--; // the terminating bit (may be past the end)
+  const k = r0 === 1 ? run - 1 : -run;
+  let ex = 0;
+  for (let i = 0; i < es; i++) {
+    ex = ex * 2 + (pos >= 0 ? bit(pos) : 0);
+    pos--;
+  }
+  const fb = Math.max(0, pos + 1);
+  const frac = p % 2 ** fb;
+  const v = (1 + frac / 2 ** fb) * pow2(k * 2 ** es + ex);
+  return neg ? -v : v;
+}
+
 export class PositFormat extends ScalarFormat {
   readonly spec: PositSpec;
-  readonly name: string;
-  readonly bits: number;
-  readonly maxFinite: number;
-  readonly minFinite: number;
-  readonly minPositive: number;
-  readonly minNormal: number;
-  readonly epsilon: number;
-  readonly hasInf = false;
-  readonly hasNaN = true;
-  readonly layout;
   /** The NaR pattern, 2^(N-1). */
   readonly nar: number;
   readonly maxPattern: number;
 
   constructor(spec: PositSpec) {
-    super();
     const { width: n, es } = spec;
+    const maxFinite = pow2((n - 2) * 2 ** es);
+    const minPositive = pow2(-(n - 2) * 2 ** es);
+    super({
+      name: specToString(spec),
+      bits: n,
+      maxFinite,
+      minFinite: maxFinite,
+      minPositive,
+      minNormal: minPositive,
+      epsilon: n >= 3 ? decodePosit(2 ** (n - 2) + 1, n, es) - 1 : NaN,
+      hasInf: false,
+      hasNaN: true,
+      layout: [
+        { field: 'sign', bits: 1 }, { field: 'regime (2+, variable)', bits: Math.min(2, n - 1) },
+        { field: 'exponent (up to)', bits: Math.min(es, Math.max(0, n - 3)) },
+        { field: 'fraction (up to)', bits: Math.max(0, n - 3 - es) },
+      ].filter((f) => f.bits > 0),
+    });
     this.spec = spec;
-    this.name = specToString(spec);
-    this.bits = n;
     this.nar = 2 ** (n - 1);
     this.maxPattern = this.nar - 1;
-    this.maxFinite = pow2((n - 2) * 2 ** es);
-    this.minFinite = this.maxFinite;
-    this.minPositive = pow2(-(n - 2) * 2 ** es);
-    this.minNormal = this.minPositive;
-    this.epsilon = n >= 3 ? this.decode(2 ** (n - 2) + 1) - 1 : NaN;
-    this.layout = [
-      { field: 'sign', bits: 1 }, { field: 'regime (2+, variable)', bits: Math.min(2, n - 1) },
-      { field: 'exponent (up to)', bits: Math.min(es, Math.max(0, n - 3)) },
-      { field: 'fraction (up to)', bits: Math.max(0, n - 3 - es) },
-    ].filter((f) => f.bits > 0);
   }
 
   decode(bits: number): number {
-    const n = this.bits;
-    const es = this.spec.es;
-    let p = bits % 2 ** n;
-    if (p === 0) return 0;
-    if (p === this.nar) return NaN;
-    const neg = p > this.nar;
-    if (neg) p = 2 ** n - p;
-    // Walk the n-1 bits after the sign, most significant first.
-    let pos = n - 2;
-    const bit = (i: number): number => Math.floor(p / 2 ** i) & 1;
-    const r0 = bit(pos);
-    let run = 0;
-    while (pos >= 0 && bit(pos) === r0) { run++; pos--; }
-    pos--; // the terminating bit (may be past the end)
-    const k = r0 === 1 ? run - 1 : -run;
-    let ex = 0;
-    for (let i = 0; i < es; i++) {
-      ex = ex * 2 + (pos >= 0 ? bit(pos) : 0);
-      pos--;
-    }
-    const fb = Math.max(0, pos + 1);
-    const frac = p % 2 ** fb;
-    const v = (1 + frac / 2 ** fb) * pow2(k * 2 ** es + ex);
-    return neg ? -v : v;
+    return decodePosit(bits, this.bits, this.spec.es);
   }
 
   encodeWith(x: number, r: RoundingParams, rnd: number): number {

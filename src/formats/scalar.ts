@@ -14,23 +14,34 @@ export interface CodeCounts {
   readonly nans: number;
 }
 
+/** The properties every scalar format states, computed by its family. */
+export interface ScalarProperties {
+  /** Canonical spec text. */
+  readonly name: string;
+  readonly bits: number;
+  readonly maxFinite: number;
+  /** Magnitude of the most negative finite value (maxFinite for symmetric formats). */
+  readonly minFinite: number;
+  readonly minPositive: number;
+  readonly minNormal: number;
+  /** The gap between 1 and the next larger value (fixed point: the step 2^-F). */
+  readonly epsilon: number;
+  readonly hasInf: boolean;
+  readonly hasNaN: boolean;
+  /** Field widths from the most significant bit, for `formats show`. */
+  readonly layout: readonly { readonly field: string; readonly bits: number }[];
+}
+
+// The class carries ScalarProperties as its own fields (declaration merging: one list, not two).
+export interface ScalarFormat extends ScalarProperties {}
+
 export abstract class ScalarFormat {
   readonly kind = 'scalar' as const;
   abstract readonly spec: ScalarSpec;
-  /** Canonical spec text. */
-  abstract readonly name: string;
-  abstract readonly bits: number;
-  abstract readonly maxFinite: number;
-  /** Magnitude of the most negative finite value (maxFinite for symmetric formats). */
-  abstract readonly minFinite: number;
-  abstract readonly minPositive: number;
-  abstract readonly minNormal: number;
-  /** The gap between 1 and the next larger value (fixed point: the step 2^-F). */
-  abstract readonly epsilon: number;
-  abstract readonly hasInf: boolean;
-  abstract readonly hasNaN: boolean;
-  /** Field widths from the most significant bit, for `formats show`. */
-  abstract readonly layout: readonly { readonly field: string; readonly bits: number }[];
+
+  constructor(p: ScalarProperties) {
+    Object.assign(this, p);
+  }
 
   abstract decode(bits: number): number;
   abstract codeCounts(): CodeCounts;
