@@ -24,6 +24,12 @@ export interface QuantizeOptions extends RoundOptions {
   readonly offset?: number;
   /** Run on this backend instead of the active one. */
   readonly backend?: BackendName;
+  /**
+   * Block formats: the length of the last axis of the array (row-major).
+   * Blocks never cross a row; a row whose length is not a multiple of the
+   * block size ends in a shorter block. Default: the whole array is one row.
+   */
+  readonly lastAxis?: number;
 }
 
 function checkInteger(name: string, v: number): number {
@@ -66,6 +72,25 @@ export function quantize(
 ): QuantizeCounts {
   const f = typeof format === 'string' ? parseFormat(format) : format;
   if (dst.length < src.length) throw new OptionError(`dst has ${dst.length} elements, src ${src.length}`, 'pass a dst at least as long as src');
+  const row = options.lastAxis;
+  if (row !== undefined) {
+    if (!Number.isSafeInteger(row) || row < 1 || src.length % row !== 0) {
+      throw new OptionError(`lastAxis must be a positive integer dividing the length ${src.length}, got ${row}`, 'pass the length of the innermost dimension');
+    }
+    if (f instanceof BlockFormat && row % f.blockSize !== 0) {
+      // Rows that do not hold whole blocks: quantize row by row, each element keeping its own random index.
+      const total: QuantizeCounts = { overflow: 0, flushed: 0, nan: 0 };
+      const base = options.offset ?? 0;
+      for (let start = 0; start < src.length; start += row) {
+        const c = quantize(src.subarray(start, start + row), dst.subarray(start, start + row), f,
+          { ...options, lastAxis: undefined, offset: base + start });
+        total.overflow += c.overflow;
+        total.flushed += c.flushed;
+        total.nan += c.nan;
+      }
+      return total;
+    }
+  }
   if (src instanceof Float32Array && dst instanceof Float32Array) {
     const { kind, params } = kernelParams(f, 'f32', options);
     const k = options.backend ? loadBackend(options.backend) : getBackend();
