@@ -53,7 +53,11 @@ async function buildWasm() {
   try {
     ({ runClang } = await import('@yowasp/clang'));
   } catch {
-    console.log('precis: wasm kernels not built (@yowasp/clang is not installed); the js backend will be used unless native loads.');
+    if (existsSync(join(root, 'build-wasm', 'precis-simd128.wasm'))) {
+      console.log('precis: using the prebuilt wasm kernels (build-wasm/); install @yowasp/clang to rebuild them.');
+    } else {
+      console.log('precis: wasm kernels not built (@yowasp/clang is not installed); the js backend will be used unless native loads.');
+    }
     return;
   }
   const files = {};

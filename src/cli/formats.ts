@@ -61,6 +61,7 @@ function show(f: Format, out: Out, asWritten: string): void {
     out(`bits/value  ${(f.bits + f.scaleBits / f.blockSize).toFixed(3)}`);
   } else {
     out(`layout      ${f.layout.map((l) => `${l.field} ${l.bits}`).join(' | ')}  (${f.bits} bits)`);
+    out(`bits        ${f.layout.map((l) => l.field[0].repeat(Math.max(0, l.bits))).join(' ')}${f.spec.family === 'posit' ? '  (near 1; the regime grows toward maxpos and minpos)' : ''}`);
     if (f.spec.family === 'float') out(`bias        ${f.spec.bias}   flavour ${f.spec.flavour}${f.spec.subnormals ? '' : ', no subnormals'}`);
   }
   out(`max         ${pow2Label(f.maxFinite)}`);

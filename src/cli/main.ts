@@ -21,6 +21,11 @@ environment:
 ${FORMATS_USAGE}`;
 
 export function main(argv: readonly string[]): number {
+  // `precis formats table e4m3 | head` closes the pipe early: stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const out = (line: string): void => { process.stdout.write(`${line}\n`); };
   const [cmd, ...rest] = argv;
   try {

@@ -59,10 +59,11 @@ export class PositFormat extends ScalarFormat {
       epsilon: n >= 3 ? decodePosit(2 ** (n - 2) + 1, n, es) - 1 : NaN,
       hasInf: false,
       hasNaN: true,
+      // the fields of the values in [1, useed): the regime is '10' there and grows toward both ends
       layout: [
-        { field: 'sign', bits: 1 }, { field: 'regime (2+, variable)', bits: Math.min(2, n - 1) },
-        { field: 'exponent (up to)', bits: Math.min(es, Math.max(0, n - 3)) },
-        { field: 'fraction (up to)', bits: Math.max(0, n - 3 - es) },
+        { field: 'sign', bits: 1 }, { field: 'regime', bits: Math.min(2, n - 1) },
+        { field: 'exponent', bits: Math.min(es, Math.max(0, n - 3)) },
+        { field: 'fraction', bits: Math.max(0, n - 3 - es) },
       ].filter((f) => f.bits > 0),
     });
     this.spec = spec;
