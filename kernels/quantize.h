@@ -406,10 +406,27 @@ static inline uint32_t PC_FN(hmax)(VU v) {
   return r;
 }
 
-static int PC_FN(any_lane)(VI m) {
-  int32_t any = 0;
-  for (int l = 0; l < PC_LANES; l++) any |= m[l];
-  return any != 0;
+/* Whether any lane is set, by OR-ing halves (cheap extracts) down to four lanes. */
+static inline int PC_FN(any_lane)(VI m) {
+  typedef int32_t i4 __attribute__((vector_size(16)));
+  i4 a4, b4;
+#if PC_VBYTES == 64
+  typedef int32_t i8 __attribute__((vector_size(32)));
+  i8 a8, b8;
+  __builtin_memcpy(&a8, &m, 32);
+  __builtin_memcpy(&b8, (char *)&m + 32, 32);
+  const i8 c8 = a8 | b8;
+  __builtin_memcpy(&a4, &c8, 16);
+  __builtin_memcpy(&b4, (const char *)&c8 + 16, 16);
+#elif PC_VBYTES == 32
+  __builtin_memcpy(&a4, &m, 16);
+  __builtin_memcpy(&b4, (char *)&m + 16, 16);
+#else
+  __builtin_memcpy(&a4, &m, 16);
+  b4 = a4;
+#endif
+  const i4 c4 = a4 | b4;
+  return (c4[0] | c4[1] | c4[2] | c4[3]) != 0;
 }
 
 /* The fast path over n elements (a multiple of PC_LANES), accumulating flagged lanes and events. */
@@ -640,8 +657,8 @@ static inline uint32_t PC_FN(posit_one)(uint32_t bits, int n, int es, int mode, 
 
 /*
  * Posits, PC_LANES at a time, for lanes whose rounding cuts only fraction
- * bits (the exponent field survives whole and at least one fraction bit is
- * kept): there the posit is a float grid with M = N-1-regime-ES fraction
+ * bits (the exponent field survives whole): there the posit is a float grid
+ * with M = N-1-regime-ES fraction
  * bits in the lane's binade, and a carry out of the fraction is the next
  * posit, exactly as it is the next float32. Lanes beyond the regime range
  * clamp to maxpos/minpos. Everything else (float32 subnormals, cuts into the
@@ -667,7 +684,11 @@ static inline __attribute__((always_inline)) VU PC_FN(posit_vec)(
   const VU half = unit >> 1;
   VI up;
   if (mode == PC_ROUND_NEAREST) {
-    up = (low > half) | ((low == half) & (half != 0) & ((a & unit) != 0));
+    /* the pattern's last kept bit: a fraction bit, or with no fraction bits kept the exponent's LSB,
+     * or (ES = 0) the regime's terminating bit, which is 1 exactly for negative k */
+    const VI last_exp_bit = es ? ((e & 1) != 0) : (k < 0);
+    const VI odd = PC_FN(seli)(meff == 0, last_exp_bit, (VI)((a & unit) != 0));
+    up = (low > half) | ((low == half) & (half != 0) & odd);
   } else {
     const VI x = R - sh;
     const VF scale = (VF)((VU)(x + 127) << 23);
@@ -679,7 +700,7 @@ static inline __attribute__((always_inline)) VU PC_FN(posit_vec)(
   r = PC_FN(sel)(low_k, (VU){0} + minpos_bits, r);
   const VI zero = a == 0;
   const VI special = a >= 0x7f800000u;
-  *exc |= ~zero & ~special & ((expf == 0) | (in_range & (meff < 1)));
+  *exc |= ~zero & ~special & ((expf == 0) | (in_range & (meff < 0)));
   *over -= (VU)(high & ~special & (a > maxpos_bits));
   r = PC_FN(sel)(zero, (VU){0}, r | sign);
   return PC_FN(sel)(special, (VU){0} + 0x7fc00000u, r);
@@ -707,7 +728,7 @@ void PC_FN(pc_quantize_posit)(const float *src, float *dst, size_t begin, size_t
     if (mode == PC_ROUND_STOCHASTIC) r = rnd + PC_FN(philox_fill)(rnd, offset + i, m, key[0], key[1], key[2], key[3]);
     size_t j = 0;
     if (vec) {
-      VU over = (VU){0};
+      VU over = (VU){0}, nans = (VU){0};
       for (; j + PC_LANES <= m; j += PC_LANES) {
         VU x, rv = (VU){0}, o;
         VI exc = (VI){0};
@@ -718,17 +739,20 @@ void PC_FN(pc_quantize_posit)(const float *src, float *dst, size_t begin, size_t
         } else {
           o = PC_FN(posit_vec)(x, n, es, PC_ROUND_NEAREST, R, rv, maxpos_bits, minpos_bits, &exc, &over);
         }
-        VU special = (VU)(x & 0x7fffffffu) >= 0x7f800000u;
+        nans -= (VU)((x & 0x7fffffffu) >= 0x7f800000u);
         __builtin_memcpy(out + i + j, &o, PC_VBYTES);
-        for (int l = 0; l < PC_LANES; l++) {
-          n_nan += special[l] & 1u;
-          if (exc[l]) {
+        if (PC_FN(any_lane)(exc)) {
+          for (int l = 0; l < PC_LANES; l++) {
+            if (!exc[l]) continue;
             uint32_t ev;
             out[i + j + l] = PC_FN(posit_one)(in[i + j + l], n, es, mode, R, mode == PC_ROUND_STOCHASTIC ? r[j + l] : 0u, maxpos, &ev);
           }
         }
       }
-      for (int l = 0; l < PC_LANES; l++) n_over += over[l];
+      for (int l = 0; l < PC_LANES; l++) {
+        n_over += over[l];
+        n_nan += nans[l];
+      }
     }
     for (; j < m; j++) {
       uint32_t ev;
