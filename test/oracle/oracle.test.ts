@@ -10,7 +10,7 @@ import type { FloatSpec, PositSpec } from '../../src/formats/spec.js';
 import { allPosits } from './catalog.js';
 import { f32Bracket, f32FromBits, f32Neighbours } from './exact.js';
 import {
-  ALL_OPTIONS, BlockOracle, ORACLE_ROUNDINGS, decodeFixed, decodeFloat, decodePosit, oracleFor, oracleToNumber,
+  ALL_OPTIONS, BlockOracle, FixedOracle, ORACLE_ROUNDINGS, decodeFixed, decodeFloat, decodePosit, oracleFor, oracleToNumber,
   positRoundBitString, scalarStats, type OracleOptions, type OracleRounding,
 } from './oracle.js';
 import { Rng } from './rng.js';
@@ -238,6 +238,28 @@ test('oracle: posit table rounding equals literal bit-string rounding', () => {
   }
   assert.ok(checked > 1_000_000, `checked ${checked}`);
   console.log(`posit bit-string vs table: ${checked} roundings agree`);
+});
+
+test('oracle: fixed point rounding in doubles equals the BigInt rounding', () => {
+  const rng = new Rng(777);
+  let checked = 0;
+  for (const spec of ['int8', 'uint16', 'fixed<16,14>', 'fixed<8,-96>', 'fixed<16,149>', 'fixed<12,6,wrap>', 'ufixed<8,2,wrap>', 'int<5,wrap>']) {
+    const o = oracleFor(spec) as FixedOracle;
+    for (let i = 0; i < 20000; i++) {
+      const e = rng.int(-150, 127);
+      let x = f32FromBits(rng.u32());
+      if (i % 2) x = Math.fround((rng.float() * 2 - 1) * 2 ** e);
+      if (i % 3 === 0) x = Math.fround(Math.round(x * 2 ** rng.int(0, 12)) / 2 ** rng.int(0, 12));
+      if (!Number.isFinite(x)) continue;
+      for (const opt of ALL_OPTIONS) {
+        const a = o.roundNumber(x, opt), b = o.roundBigInt(x, opt);
+        if (a === null) continue;
+        if (a.code !== b.code || !Object.is(a.value, b.value)) assert.fail(`${spec} ${opt.rounding}/${opt.overflow} x=${x}: ${a.code}/${a.value} vs ${b.code}/${b.value}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 1_000_000);
 });
 
 test('oracle: ALL_OPTIONS has 20 combinations', () => {

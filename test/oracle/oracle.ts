@@ -497,6 +497,51 @@ export class FixedOracle implements ScalarOracle {
     if (x === Infinity) return this.result(this.hi);
     if (x === -Infinity) return this.result(this.lo);
     if (x === 0) return this.result(0n);
+    const fast = this.roundNumber(x, o);
+    return fast ?? this.roundBigInt(x, o);
+  }
+
+  /**
+   * The same rounding in doubles where that is provably exact: y = x·2^F is
+   * a power-of-two scaling of a double (no overflow or underflow for float32
+   * or float64 inputs of moderate size), and below 2^52 floor(y) and
+   * y - floor(y) are exact (Sterbenz). Returns null outside that range.
+   */
+  roundNumber(x: number, o: OracleOptions): Rounded | null {
+    const F = this.spec.fraction;
+    const y = x * 2 ** F;
+    if (!(Math.abs(y) < 2 ** 52) || (y !== 0 && Math.abs(y) < 2 ** -900)) return null;
+    const neg = x < 0;
+    const a = Math.abs(y);
+    const q = Math.floor(a);
+    const r = a - q;
+    let up: boolean;
+    switch (o.rounding) {
+      case 'nearest': up = r > 0.5 || (r === 0.5 && q % 2 === 1); break;
+      case 'nearest-away': up = r >= 0.5; break;
+      case 'zero': up = false; break;
+      case 'down': up = neg && r > 0; break;
+      case 'up': up = !neg && r > 0; break;
+    }
+    const mag = up ? q + 1 : q;
+    let n = neg ? -mag : mag;
+    const lo = Number(this.lo), hi = Number(this.hi), span = 2 ** this.spec.width;
+    if (n < lo || n > hi) {
+      if (this.spec.wrap && o.overflow === 'format') {
+        n = ((n % span) + span) % span;
+        if (n > hi) n -= span;
+      } else n = n < lo ? lo : hi;
+    }
+    n += 0; // -0 → +0
+    return { code: n < 0 ? n + span : n, value: n * 2 ** -F };
+  }
+
+  /** The rounding with BigInt integers, for any input. */
+  roundBigInt(x: number, o: OracleOptions): Rounded {
+    if (Number.isNaN(x)) return { code: 0, value: 0 };
+    if (x === Infinity) return this.result(this.hi);
+    if (x === -Infinity) return this.result(this.lo);
+    if (x === 0) return this.result(0n);
     const { neg, mag } = ofDouble(x);
     let n = roundToInteger(neg, mag.m, mag.e + this.spec.fraction, o.rounding);
     if (n < this.lo || n > this.hi) {
