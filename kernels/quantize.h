@@ -418,9 +418,15 @@ static inline uint32_t PC_FN(hmax)(VU v) {
 #endif
   const i4 m4 = a4 > b4;
   const u4 c4 = ((u4)m4 & a4) | (~(u4)m4 & b4);
-  uint32_t r = c4[0];
-  for (int l = 1; l < 4; l++) r = c4[l] > r ? c4[l] : r;
-  return r;
+  /* the last steps as a shuffle tree too: [c0 c1 c2 c3] vs [c2 c3 c0 c1], then [d0 d1 ..] vs [d1 d0 ..] */
+#if defined(__clang__)
+  const u4 s4 = __builtin_shufflevector(c4, c4, 2, 3, 0, 1);
+#else
+  const u4 s4 = __builtin_shuffle(c4, (u4){2, 3, 0, 1});
+#endif
+  const i4 n4 = c4 > s4;
+  const u4 d4 = ((u4)n4 & c4) | (~(u4)n4 & s4);
+  return d4[0] > d4[1] ? d4[0] : d4[1];
 }
 
 /* Whether any lane is set, by OR-ing halves (cheap extracts) down to four lanes. */
@@ -447,7 +453,7 @@ static inline int PC_FN(any_lane)(VI m) {
 }
 
 /* The fast path over n elements (a multiple of PC_LANES), accumulating flagged lanes and events. */
-static void PC_FN(grid_fast_run)(const uint32_t *restrict in, uint32_t *restrict out, size_t n,
+static inline __attribute__((always_inline)) void PC_FN(grid_fast_run)(const uint32_t *restrict in, uint32_t *restrict out, size_t n,
                                  const PC_FN(grid_k) *restrict g, const uint32_t *restrict rnd, VI *restrict exc,
                                  PC_FN(events) *restrict ev) {
   if (g->mode == PC_ROUND_NEAREST) {
@@ -818,6 +824,8 @@ void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_
     /* first pass: every whole block whose grid has a fast path runs it; events and flagged lanes gather per tile */
     PC_FN(events) tev = {{0}, {0}, {0}};
     VI texc = (VI){0};
+    /* the blocks' largest magnitudes first: independent chains the CPU can overlap */
+    uint32_t amaxes[PC_TILE];
     size_t nb = 0;
     for (size_t b = t; b < te; b += K, nb++) {
       const size_t e = b + K < te ? b + K : te;
@@ -837,6 +845,12 @@ void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_
           amax = a > amax ? a : amax;
         }
       }
+      amaxes[nb] = amax;
+    }
+    nb = 0;
+    for (size_t b = t; b < te; b += K, nb++) {
+      const size_t e = b + K < te ? b + K : te;
+      const uint32_t amax = amaxes[nb];
       ks[nb] = 1000; /* not on the fast path */
       if (amax >= 0x7f800000u) {
         for (size_t j = b; j < e; j++) out[j] = 0x7fc00000u;

@@ -758,6 +758,7 @@ export class BlockOracle {
   readonly element: TableOracle;
   readonly elementMax: number;
   readonly elementEmax: number;
+  readonly elementMinPositive: number;
   readonly blockSize: number;
   readonly up: boolean;
 
@@ -765,6 +766,7 @@ export class BlockOracle {
     this.element = elementOracle(spec);
     this.elementMax = this.element.max;
     this.elementEmax = floorLog2(ofDouble(this.elementMax).mag);
+    this.elementMinPositive = this.element.table.vals.filter((v) => v > 0)[0];
     this.blockSize = spec.blockSize;
     this.up = spec.family === 'mx' && spec.scaleRule === 'up';
   }
@@ -799,8 +801,12 @@ export class BlockOracle {
       const k = this.scaleExponent(block);
       for (let i = start; i < end; i++) {
         if (Number.isNaN(k)) { out[i] = NaN; continue; }
-        const scaled = src[i] * 2 ** -k;
-        if (scaled !== 0 && scaled * 2 ** k !== src[i]) throw new Error('block oracle: inexact scaling');
+        let scaled = src[i] * 2 ** -k;
+        if (src[i] !== 0 && Math.abs(scaled) < 2 ** -1000) {
+          // x·2^-k underflows the double (float64 inputs only): every value strictly between 0
+          // and half the element's smallest step rounds alike, so stand in with a quarter step.
+          scaled = Math.sign(src[i]) * this.elementMinPositive / 4;
+        } else if (scaled * 2 ** k !== src[i]) throw new Error('block oracle: inexact scaling');
         const r = this.element.round(scaled, sat).value;
         out[i] = r * 2 ** k;
       }
