@@ -77,6 +77,7 @@ export class FloatFormat extends ScalarFormat {
     let v: number;
     if (exp === 0) v = subnormals ? man * pow2(1 - bias - M) : 0;
     else v = (2 ** M + man) * pow2(exp - bias - M);
+    if (v === 0 && flavour === 'fnuz') return 0; // FNUZ has no -0 (nosub codes read as +0)
     return sign ? -v : v;
   }
 

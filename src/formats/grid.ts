@@ -120,7 +120,8 @@ export function roundToGrid(x: number, g: GridParams, r: RoundingParams, rnd: nu
     const t = Math.max(exponentOf(a) - g.mantissaBits, g.tmin);
     const s = a * pow2(-t);
     const lo = Math.floor(s);
-    const frac = s - lo;
+    // A float64 subnormal far below the step can underflow to 0 here: its fraction is tiny but not zero.
+    const frac = s === 0 ? Number.MIN_VALUE : s - lo;
     // Ties go to the even encoding: the step count's parity, or for M = 0 the exponent field's.
     const oddLow = lo % 2 === 1 && ((g.flags & GRID_EXP_PARITY) === 0 || ((t + g.parityOffset) & 1) === 1);
     const up = roundsUp(r.mode, neg, frac, oddLow, rnd, r.randomBits);
