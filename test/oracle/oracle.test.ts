@@ -250,6 +250,7 @@ test('oracle: fixed point rounding in doubles equals the BigInt rounding', () =>
       let x = f32FromBits(rng.u32());
       if (i % 2) x = Math.fround((rng.float() * 2 - 1) * 2 ** e);
       if (i % 3 === 0) x = Math.fround(Math.round(x * 2 ** rng.int(0, 12)) / 2 ** rng.int(0, 12));
+      if (i % 5 === 0) x = (rng.float() - 0.5) * 2 ** rng.int(-1074, 1023); // float64 inputs, subnormals included
       if (!Number.isFinite(x)) continue;
       for (const opt of ALL_OPTIONS) {
         const a = o.roundNumber(x, opt), b = o.roundBigInt(x, opt);
@@ -260,6 +261,9 @@ test('oracle: fixed point rounding in doubles equals the BigInt rounding', () =>
     }
   }
   assert.ok(checked > 1_000_000);
+  // The double path must step aside where x·2^F underflows (float64 inputs).
+  assert.equal((oracleFor('fixed<8,-96>') as FixedOracle).roundNumber(5e-324, opts('up')), null);
+  assert.equal(oracleFor('fixed<8,-96>').round(5e-324, opts('up')).value, 2 ** 96);
 });
 
 test('oracle: ALL_OPTIONS has 20 combinations', () => {

@@ -503,14 +503,15 @@ export class FixedOracle implements ScalarOracle {
 
   /**
    * The same rounding in doubles where that is provably exact: y = x·2^F is
-   * a power-of-two scaling of a double (no overflow or underflow for float32
-   * or float64 inputs of moderate size), and below 2^52 floor(y) and
-   * y - floor(y) are exact (Sterbenz). Returns null outside that range.
+   * a power-of-two scaling of a double, exact unless it overflows or leaves
+   * the normal range (checked), and below 2^52 floor(y) and y - floor(y)
+   * are exact (Sterbenz). Returns null outside that range.
    */
   roundNumber(x: number, o: OracleOptions): Rounded | null {
     const F = this.spec.fraction;
     const y = x * 2 ** F;
-    if (!(Math.abs(y) < 2 ** 52) || (y !== 0 && Math.abs(y) < 2 ** -900)) return null;
+    // x is nonzero here; a y near or below the double's subnormal range may have lost bits.
+    if (!(Math.abs(y) < 2 ** 52) || Math.abs(y) < 2 ** -1000) return null;
     const neg = x < 0;
     const a = Math.abs(y);
     const q = Math.floor(a);
