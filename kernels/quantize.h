@@ -815,8 +815,10 @@ void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_
   const size_t per_tile = direct ? (PC_TILE / K) * K : K;
   uint32_t rnd[PC_TILE + 4 * PC_QLANES + 8];
   int ks[PC_TILE];
-  PC_FN(grid_k) g = base; /* the grid of the latest scale, reused while blocks share it */
-  int gk = 0;
+  /* a small cache of scaled grids: a tile's blocks use few distinct scales */
+  PC_FN(grid_k) cache[8];
+  int cache_k[8];
+  for (int i = 0; i < 8; i++) cache_k[i] = 1000;
   for (size_t t = begin; t < end; t += per_tile) {
     const size_t te = t + per_tile < end ? t + per_tile : end;
     const uint32_t *r = 0;
@@ -865,18 +867,20 @@ void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_
         else if (round_up && (double)PC_FN(u2f)(amax) > max_el * PC_FN(pow2d)(k)) k += 1;
         if (k > 127) k = 127;
       }
-      if (k != gk) {
-        g = base;
-        PC_FN(grid_rescale)(&g, k);
-        gk = k;
+      const int slot = k & 7;
+      if (cache_k[slot] != k) {
+        cache[slot] = base;
+        PC_FN(grid_rescale)(&cache[slot], k);
+        cache_k[slot] = k;
       }
-      if (direct && e - b == K && g.fast) {
+      const PC_FN(grid_k) *g = &cache[slot];
+      if (direct && e - b == K && g->fast) {
         ks[nb] = k;
-        PC_FN(grid_fast_run)(in + b, out + b, K, &g, r ? r + (b - t) : 0, &texc, &tev);
+        PC_FN(grid_fast_run)(in + b, out + b, K, g, r ? r + (b - t) : 0, &texc, &tev);
       } else if (direct && e - b == K) {
-        PC_FN(grid_tile)(in + b, out + b, K, &g, r ? r + (b - t) : 0, c);
+        PC_FN(grid_tile)(in + b, out + b, K, g, r ? r + (b - t) : 0, c);
       } else {
-        PC_FN(grid_range)(src, dst, b, e, q, &g, c);
+        PC_FN(grid_range)(src, dst, b, e, q, g, c);
       }
     }
     if (!PC_FN(any_lane)(texc)) {
@@ -887,9 +891,8 @@ void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_
     nb = 0;
     for (size_t b = t; b < te; b += K, nb++) {
       if (ks[nb] == 1000) continue;
-      g = base;
+      PC_FN(grid_k) g = base;
       PC_FN(grid_rescale)(&g, ks[nb]);
-      gk = ks[nb];
       PC_FN(events) ev = {{0}, {0}, {0}};
       PC_FN(grid_full_run)(in + b, out + b, K, &g, r ? r + (b - t) : 0, &ev, 0);
       PC_FN(add_events)(&ev, c);
