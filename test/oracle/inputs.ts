@@ -2,7 +2,7 @@
 import type { ScalarSpec } from '../../src/formats/spec.js';
 import { add, f32Bracket, f32FromBits, f32Neighbours, half, isF32, ofDouble, sub, toDouble } from './exact.js';
 import { decodePosit, FloatOracle, oracleToNumber, scalarStats } from './oracle.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../support/rng.js';
 
 /** (a + b) / 2, exactly (throws when no double holds it). */
 export function exactMid(a: number, b: number): number {

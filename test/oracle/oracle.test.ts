@@ -13,7 +13,7 @@ import {
   ALL_OPTIONS, BlockOracle, FixedOracle, ORACLE_ROUNDINGS, decodeFixed, decodeFloat, decodePosit, oracleFor, oracleToNumber,
   positRoundBitString, scalarStats, type OracleOptions, type OracleRounding,
 } from './oracle.js';
-import { Rng } from './rng.js';
+import { Rng } from '../support/rng.js';
 
 function floatSpec(s: string): FloatSpec {
   const p = parseSpec(s);

@@ -11,7 +11,7 @@ import { parseFormat, ScalarFormat } from '../../src/index.js';
 import { parseSpec } from '../../src/formats/spec.js';
 import { decisionPoints } from '../oracle/inputs.js';
 import { ALL_OPTIONS, ORACLE_ROUNDINGS, type OracleOptions } from '../oracle/oracle.js';
-import { Rng } from '../oracle/rng.js';
+import { Rng } from '../support/rng.js';
 import { binade } from '../oracle/inputs.js';
 import { assertClean, blockOracle, checkBlocks, checkQuantize, newTally } from './check.js';
 

@@ -13,7 +13,7 @@ import { parseFormat, quantize, ScalarFormat } from '../../src/index.js';
 import { describe, f32FromBits, same } from '../oracle/exact.js';
 import { binade, randomF32InRange, SPECIALS, F32_MAX } from '../oracle/inputs.js';
 import { ALL_OPTIONS, ORACLE_ROUNDINGS, oracleFor, type OracleOptions } from '../oracle/oracle.js';
-import { Rng } from '../oracle/rng.js';
+import { Rng } from '../support/rng.js';
 import { assertClean, blockOracle, checkBlocks, checkEncode, checkQuantize, needsF64, newTally, note, optText, type Tally } from './check.js';
 
 const PER_FAMILY = 1_000_000;

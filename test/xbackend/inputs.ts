@@ -10,41 +10,7 @@ import type { Format } from '../../src/formats/format.js';
 import { PositFormat } from '../../src/formats/posit.js';
 import type { ScalarFormat } from '../../src/formats/scalar.js';
 
-/** A small seeded generator (xorshift128), so every run sees the same inputs. */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  constructor(seed: number) {
-    // splitmix32 to spread the seed
-    let s = seed >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next(); this.b = next(); this.c = next(); this.d = next() | 1;
-  }
-  u32(): number {
-    let t = this.d;
-    const s = this.a;
-    this.d = this.c; this.c = this.b; this.b = s;
-    t ^= t << 11; t ^= t >>> 8;
-    this.a = (t ^ s ^ (s >>> 19)) >>> 0;
-    return this.a;
-  }
-  /** Uniform integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor((this.u32() / 4294967296) * (hi - lo + 1));
-  }
-  /** True with probability p. */
-  chance(p: number): boolean {
-    return this.u32() / 4294967296 < p;
-  }
-}
+import { Rng } from '../support/rng.js';
 
 /** A string hash, to derive per-case seeds from names. */
 export function hashString(s: string): number {

@@ -1,4 +1,4 @@
-/** A small seeded generator (xoshiro128**) for reproducible test inputs; independent of precis's Philox. */
+/** The tests' seeded generator (xoshiro128**): reproducible inputs, independent of precis's Philox. */
 export class Rng {
   private a: number;
   private b: number;
@@ -37,6 +37,11 @@ export class Rng {
   /** A uniform double in [0, 1). */
   float(): number {
     return (this.u32() * 2 ** 21 + (this.u32() >>> 11)) * 2 ** -53;
+  }
+
+  /** True with probability p. */
+  chance(p: number): boolean {
+    return this.float() < p;
   }
 
   pick<T>(xs: readonly T[]): T {
