@@ -324,7 +324,8 @@ static uint32_t PC_FN(wrap_one)(uint32_t bits, uint32_t pre, const PC_FN(grid_k)
  * handle (NaN/Inf inputs, and overflow where the format does not clamp).
  */
 static inline __attribute__((always_inline)) VU PC_FN(grid_fast)(
-    VU bits, const PC_FN(grid_k) *restrict gp, const int mode, const int sub, VU rnd, VI *exc, PC_FN(events) *ev) {
+    VU bits, const PC_FN(grid_k) *restrict gp, const int mode, const int sub, VU rnd, VI *exc, PC_FN(events) *ev,
+    VI count) {
 #define g (*gp)
   const VU sign = bits & 0x80000000u;
   const VU a = bits ^ sign;
@@ -376,10 +377,10 @@ static inline __attribute__((always_inline)) VU PC_FN(grid_fast)(
   }
   const VI special = a >= 0x7f800000u;
   const VI over = ~special & (r > maxb);
-  *exc |= special | (over & ((VI){0} - (int32_t)(g.clamp_always ^ 1u)));
+  *exc |= count & (special | (over & ((VI){0} - (int32_t)(g.clamp_always ^ 1u))));
   r = PC_FN(sel)(over, maxb, r);
-  ev->over -= (VU)over;
-  ev->flushed -= (VU)((a != 0) & (r == 0) & ~over);
+  ev->over -= (VU)(over & count);
+  ev->flushed -= (VU)((a != 0) & (r == 0) & ~over & count);
   const VI keep_sign = (r != 0) | ((VI){0} - (int32_t)g.signed_zero);
   return r | ((VU)keep_sign & sign);
 }
@@ -460,33 +461,45 @@ static inline __attribute__((always_inline)) void PC_FN(grid_fast_run)(const uin
     for (size_t j = 0; j < n; j += PC_LANES) {
       VU x, o;
       __builtin_memcpy(&x, in + j, PC_VBYTES);
-      o = PC_FN(grid_fast)(x, g, PC_ROUND_NEAREST, 1, (VU){0}, exc, ev);
+      o = PC_FN(grid_fast)(x, g, PC_ROUND_NEAREST, 1, (VU){0}, exc, ev, (VI){0} - 1);
       __builtin_memcpy(out + j, &o, PC_VBYTES);
     }
   } else {
-    /* Stochastic rounding in the subnormal range costs as much again; skip it when no lane needs it. */
-    int sub = 0;
-    if (g->fast == 1) {
-      VU lowest = (VU){0} - 1u;
+    /* Stochastic rounding in the subnormal range costs as much again, and few vectors need it: every
+     * vector first runs without it, counting only its other lanes, and the few vectors with subnormal-range
+     * lanes are redone with it, counting only those lanes. */
+    if (g->fast != 1) { /* fixed point has no subnormal range */
       for (size_t j = 0; j < n; j += PC_LANES) {
-        VU x;
+        VU x, r, o;
         __builtin_memcpy(&x, in + j, PC_VBYTES);
-        const VU a1 = (x & 0x7fffffffu) - 1u; /* zero wraps to the top: it rounds right either way */
-        lowest = PC_FN(sel)(a1 < lowest, a1, lowest);
+        __builtin_memcpy(&r, rnd + j, PC_VBYTES);
+        o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, 0, r, exc, ev, (VI){0} - 1);
+        __builtin_memcpy(out + j, &o, PC_VBYTES);
       }
-      sub = PC_FN(any_lane)(lowest < g->min_normal_bits - 1u);
+      return;
     }
-#define PC_FAST_SR_LOOP(SUB)                                                       \
-  for (size_t j = 0; j < n; j += PC_LANES) {                                       \
-    VU x, r, o;                                                                    \
-    __builtin_memcpy(&x, in + j, PC_VBYTES);                                       \
-    __builtin_memcpy(&r, rnd + j, PC_VBYTES);                                      \
-    o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, SUB, r, exc, ev);              \
-    __builtin_memcpy(out + j, &o, PC_VBYTES);                                      \
-  }
-    if (sub) PC_FAST_SR_LOOP(1)
-    else PC_FAST_SR_LOOP(0)
-#undef PC_FAST_SR_LOOP
+    size_t redo[PC_TILE / PC_LANES];
+    size_t nredo = 0;
+    for (size_t j = 0; j < n; j += PC_LANES) {
+      VU x, r, o;
+      __builtin_memcpy(&x, in + j, PC_VBYTES);
+      __builtin_memcpy(&r, rnd + j, PC_VBYTES);
+      /* a nonzero lane below the minimum normal (zero wraps to the top: it rounds right either way) */
+      const VI tiny = (VI)((x & 0x7fffffffu) - 1u < g->min_normal_bits - 1u);
+      o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, 0, r, exc, ev, ~tiny);
+      __builtin_memcpy(out + j, &o, PC_VBYTES);
+      redo[nredo] = j;
+      nredo += (size_t)PC_FN(any_lane)(tiny);
+    }
+    for (size_t k = 0; k < nredo; k++) {
+      const size_t j = redo[k];
+      VU x, r, o;
+      __builtin_memcpy(&x, in + j, PC_VBYTES);
+      __builtin_memcpy(&r, rnd + j, PC_VBYTES);
+      const VI tiny = (VI)((x & 0x7fffffffu) - 1u < g->min_normal_bits - 1u);
+      o = PC_FN(grid_fast)(x, g, PC_ROUND_STOCHASTIC, 1, r, exc, ev, tiny);
+      __builtin_memcpy(out + j, &o, PC_VBYTES);
+    }
   }
 }
 
