@@ -1,6 +1,6 @@
 /** precis: exact emulation of low-precision number formats. */
 export { PrecisError, FormatSpecError, OptionError, UnsupportedError } from './errors.js';
-export { parseFormat, tryParseFormat, type Format } from './formats/format.js';
+export { parseFormat, parseScalarFormat, tryParseFormat, type Format } from './formats/format.js';
 export { parseSpec, specToString, SPEC_GRAMMAR, type FormatSpec } from './formats/spec.js';
 export { FloatFormat } from './formats/float.js';
 export { FixedFormat } from './formats/fixed.js';

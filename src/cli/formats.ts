@@ -19,13 +19,24 @@ export const FORMATS_USAGE = `usage:
                                        round stdin values (one per line: a decimal, or
                                        f32:0x3f800000 for float32 bits) into SPEC
   precis formats decode SPEC BITS...   the value of each bit pattern (0x.., 0b.. or decimal)
-  precis formats table SPEC            every code and its value, as CSV (formats up to 16 bits)`;
+  precis formats table SPEC            every code and its value, as CSV (formats up to 16 bits)
+
+A decimal is read as the nearest float64 first, and that value is rounded:
+a decimal within a float64 ulp of a rounding boundary (or beyond float64's
+range, like 1e-400) rounds as its float64 does. f32:0x... inputs are exact.`;
 
 export function formatsCommand(argv: readonly string[], out: Out, stdin: () => string): void {
   const [sub, ...rest] = argv;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(FORMATS_USAGE);
+    return;
+  }
   switch (sub) {
     case undefined: return list(out);
-    case 'show': return show(one(rest, 'show'), out, rest[0]);
+    case 'show': {
+      const f = one(rest, 'show');
+      return show(f, out, parseArgs(rest, {}, FORMATS_USAGE).positional[0].trim());
+    }
     case 'encode': return encode(rest, out, stdin);
     case 'decode': return decode(rest, out);
     case 'table': return table(one(rest, 'table'), out);
@@ -71,7 +82,7 @@ function show(f: Format, out: Out, asWritten: string): void {
   } else {
     out(`min normal  ${pow2Label(f.minNormal)}`);
     out(`epsilon     ${Number.isNaN(f.epsilon) ? 'n/a' : pow2Label(f.epsilon)}`);
-    if (f.minFinite !== f.maxFinite) out(`min         ${formatValue(-f.minFinite)}`);
+    if (f.minFinite !== f.maxFinite) out(`min         ${f.minFinite === 0 ? '0 (unsigned)' : formatValue(-f.minFinite)}`);
   }
   out(`range       ${f.dynamicRange.toFixed(2)} binades (log2 max/min pos)`);
   if (!(f instanceof BlockFormat)) {

@@ -10,6 +10,18 @@ import {
 import { ScalarFormat, type CodeCounts } from './scalar.js';
 import { specToString, type FixedSpec } from './spec.js';
 
+/** Sign, integer and fraction fields; when the binary point lies outside the word, the magnitude and its step. */
+function fixedLayout(W: number, F: number, signed: boolean): { field: string; bits: number }[] {
+  const magnitude = signed ? W - 1 : W;
+  const fields = signed ? [{ field: 'sign', bits: 1 }] : [];
+  if (F >= 0 && F <= magnitude) {
+    fields.push({ field: 'integer', bits: magnitude - F }, { field: 'fraction', bits: F });
+  } else {
+    fields.push({ field: `magnitude (step 2^${-F})`, bits: magnitude });
+  }
+  return fields.filter((f) => f.bits > 0);
+}
+
 export class FixedFormat extends ScalarFormat {
   readonly spec: FixedSpec;
   /** Exact grid, for float64 results. */
@@ -35,9 +47,7 @@ export class FixedFormat extends ScalarFormat {
       epsilon: step,
       hasInf: false,
       hasNaN: false,
-      layout: signed
-        ? [{ field: 'sign', bits: 1 }, { field: 'integer', bits: W - 1 - F }, { field: 'fraction', bits: F }]
-        : [{ field: 'integer', bits: W - F }, { field: 'fraction', bits: F }],
+      layout: fixedLayout(W, F, signed),
     });
     this.spec = spec;
     this.grid = {
@@ -55,6 +65,7 @@ export class FixedFormat extends ScalarFormat {
   }
 
   decode(bits: number): number {
+    this.checkCode(bits);
     const { width: W, fraction: F, signed } = this.spec;
     let n = bits % 2 ** W;
     if (signed && n >= 2 ** (W - 1)) n -= 2 ** W;

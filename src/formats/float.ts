@@ -41,7 +41,7 @@ export class FloatFormat extends ScalarFormat {
       minFinite: maxFinite,
       minPositive: spec.subnormals && M > 0 ? pow2(1 - bias - M) : minNormal,
       minNormal,
-      epsilon: pow2(-M),
+      epsilon: minNormal <= 1 ? pow2(-M) : pow2(1 - bias - M), // the step at 1 (a subnormal step when 1 < minNormal)
       hasInf: flavour === 'ieee',
       hasNaN: flavour !== 'none',
       layout: [{ field: 'sign', bits: 1 }, { field: 'exponent', bits: E }, { field: 'mantissa', bits: M }].filter((f) => f.bits > 0),
@@ -65,6 +65,7 @@ export class FloatFormat extends ScalarFormat {
   }
 
   decode(bits: number): number {
+    this.checkCode(bits);
     const { exponentBits: E, mantissaBits: M, flavour, bias, subnormals } = this.spec;
     const sign = Math.floor(bits / 2 ** (E + M)) & 1;
     const exp = Math.floor(bits / 2 ** M) & this.topExpCode;

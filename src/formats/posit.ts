@@ -72,6 +72,7 @@ export class PositFormat extends ScalarFormat {
   }
 
   decode(bits: number): number {
+    this.checkCode(bits);
     return decodePosit(bits, this.bits, this.spec.es);
   }
 

@@ -12,6 +12,7 @@ import { OptionError } from '../errors.js';
 import { BlockFormat } from './block.js';
 import { FixedFormat } from './fixed.js';
 import { FloatFormat } from './float.js';
+import { ScalarFormat } from './scalar.js';
 import { parseFormat, type Format } from './format.js';
 import { resolveRounding, type RoundOptions } from './options.js';
 
@@ -66,11 +67,15 @@ export function kernelParams(format: Format, carrier: 'f32' | 'f64', options: Qu
   return { kind, params };
 }
 
+function overlaps(a: Float32Array | Float64Array, b: Float32Array | Float64Array): boolean {
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
 /** Rounds src into dst (same length or longer) in `format`; returns the event counts. */
 export function quantize(
   src: Float32Array | Float64Array, dst: Float32Array | Float64Array, format: Format | string, options: QuantizeOptions = {},
 ): QuantizeCounts {
-  const f = typeof format === 'string' ? parseFormat(format) : format;
+  const f = format instanceof ScalarFormat || format instanceof BlockFormat ? format : parseFormat(format);
   if (dst.length < src.length) throw new OptionError(`dst has ${dst.length} elements, src ${src.length}`, 'pass a dst at least as long as src');
   const row = options.lastAxis;
   if (row !== undefined) {
@@ -91,9 +96,14 @@ export function quantize(
       return total;
     }
   }
+  if ((options.offset ?? 0) + src.length > Number.MAX_SAFE_INTEGER) {
+    throw new OptionError('offset + length must stay below 2^53', 'element indices of the random stream are below 2^53');
+  }
+  const k = options.backend ? loadBackend(options.backend) : getBackend();
+  // Kernels read src after writing dst; a dst that overlaps src (other than in place) gets a copy of src.
+  if (src.buffer === dst.buffer && src !== dst && overlaps(src, dst)) src = src.slice();
   if (src instanceof Float32Array && dst instanceof Float32Array) {
     const { kind, params } = kernelParams(f, 'f32', options);
-    const k = options.backend ? loadBackend(options.backend) : getBackend();
     return k.quantize(kind, src, dst, params);
   }
   const { kind, params } = kernelParams(f, dst instanceof Float64Array ? 'f64' : 'f32', options);

@@ -1,5 +1,5 @@
 /** What every scalar format (float, fixed, posit) offers; each family file fills in the arithmetic. */
-import { UnsupportedError } from '../errors.js';
+import { OptionError, UnsupportedError } from '../errors.js';
 import type { RoundingParams } from './grid.js';
 import { resolveRounding, type RoundOptions } from './options.js';
 import type { ScalarSpec } from './spec.js';
@@ -59,7 +59,18 @@ export abstract class ScalarFormat {
 
   /** Rounds x to this format's bit pattern. `random` is the 32-bit word stochastic rounding uses. */
   encode(x: number, options?: RoundOptions & { readonly random?: number }): number {
-    return this.encodeWith(x, resolveRounding(options), options?.random ?? 0);
+    const random = options?.random ?? 0;
+    if (!Number.isInteger(random) || random < 0 || random > 0xffffffff) {
+      throw new OptionError(`random must be a 32-bit unsigned integer, got ${random}`, 'pass the element\'s random word, 0 .. 2^32-1');
+    }
+    return this.encodeWith(x, resolveRounding(options), random);
+  }
+
+  /** Throws unless `bits` is a code of this format. */
+  protected checkCode(bits: number): void {
+    if (!Number.isInteger(bits) || bits < 0 || bits >= 2 ** this.bits) {
+      throw new OptionError(`${bits} is not a ${this.bits}-bit code of ${this.name}`, `pass an integer in 0 .. 2^${this.bits}-1`);
+    }
   }
 
   /** The value x rounds to. */

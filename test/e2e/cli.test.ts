@@ -178,3 +178,25 @@ test('an unknown PRECIS_BACKEND is an error naming the valid ones', () => {
   assert.match(r.err, /unknown backend 'gpu'/);
   assert.match(r.err, /native, wasm, js/);
 });
+
+test('subcommand --help prints the usage and exits 0', () => {
+  for (const args of [['formats', 'encode', '--help'], ['formats', 'show', '-h']]) {
+    const r = precis(args);
+    assert.equal(r.code, 0, args.join(' '));
+    assert.match(r.out, /precis formats encode SPEC/);
+  }
+});
+
+test('formats show: unsigned minimum, binary point outside the word, spec echoed as given', () => {
+  assert.match(precis(['formats', 'show', 'uint8']).out, /min\s+0 \(unsigned\)/);
+  const f = precis(['formats', 'show', 'fixed<8,-3>']).out;
+  assert.match(f, /layout\s+sign 1 \| magnitude \(step 2\^3\) 7 {2}\(8 bits\)/);
+  assert.match(precis(['formats', 'show', '--', 'e4m3']).out, /^format {6}e4m3 = float<4,3,fn>\n/);
+});
+
+test('doctor reports a bad PRECIS_THREADS in place, then fails', () => {
+  const r = precis(['doctor'], '', { PRECIS_THREADS: '0' });
+  assert.equal(r.code, 1);
+  assert.match(r.out, /backends: cannot tell: PRECIS_THREADS must be a positive integer/);
+  assert.match(r.err, /PRECIS_THREADS must be a positive integer/);
+});

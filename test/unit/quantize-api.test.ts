@@ -57,3 +57,27 @@ test('seed, stream and offset must be non-negative integers', () => {
     assert.throws(() => quantize(new Float32Array(4), new Float32Array(4), 'e5m2', { rounding: 'stochastic', ...o }), OptionError);
   }
 });
+
+test('a dst overlapping src (not in place) gives the same result as separate arrays, on every backend', () => {
+  const n = 40000;
+  for (const backend of ['js', 'wasm', 'native'] as const) {
+    for (const spec of ['e4m3', 'posit16', 'mxfp8_e4m3']) {
+      const buf = new Float32Array(n + 2);
+      for (let i = 0; i < n + 2; i++) buf[i] = Math.sin(i) * 500;
+      const src = buf.slice(1, n + 1);
+      const want = new Float32Array(n);
+      const wantCounts = quantize(src, want, spec, { backend });
+      const got = quantize(buf.subarray(1, n + 1), buf.subarray(2, n + 2), spec, { backend });
+      assert.deepEqual(got, wantCounts, `${backend} ${spec}`);
+      assert.deepEqual([...buf.subarray(2, n + 2)], [...want], `${backend} ${spec}`);
+    }
+  }
+});
+
+test('an unknown backend is an OptionError for float64 arrays too', () => {
+  assert.throws(() => quantize(new Float64Array(2), new Float64Array(2), 'e4m3', { backend: 'gpu' as 'js' }), OptionError);
+});
+
+test('offset + length must stay below 2^53', () => {
+  assert.throws(() => quantize(new Float32Array(4), new Float32Array(4), 'e5m2', { rounding: 'stochastic', offset: 2 ** 53 - 2 }), OptionError);
+});
