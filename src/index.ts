@@ -12,3 +12,7 @@ export { ROUNDINGS, type Rounding } from './formats/grid.js';
 export type { RoundOptions, Overflow, Subnormals } from './formats/options.js';
 export { getBackend, setBackend, loadBackend, probeBackends, type BackendName, type QuantizeCounts } from './backend/index.js';
 export { philox4x32, PhiloxStream } from './rng/philox.js';
+export { loadDataset, type Dataset, type LoadOptions } from './data/load.js';
+export { DataError } from './data/errors.js';
+export { DATASET_NAMES, type DatasetName } from './data/files.js';
+export type { ImageSet } from './data/parse.js';
