@@ -12,7 +12,7 @@ export interface DatasetFile {
   readonly name: string;
   /** SHA-256 (hex) of the file as published (IDX: the .gz file; CIFAR: the uncompressed .bin). */
   readonly sha256: string;
-  /** Whether the checksum is of the gzip file itself (IDX) or of its uncompressed contents (CIFAR). */
+  /** Whether the checksum is of the gzip file itself (official IDX) or of its uncompressed contents (CIFAR, the sample). */
   readonly hashOf: 'file' | 'contents';
 }
 
@@ -26,6 +26,24 @@ export interface DatasetInfo {
 
 const idx = (name: string, sha256: string): DatasetFile => ({ name, sha256, hashOf: 'file' });
 const bin = (name: string, sha256: string): DatasetFile => ({ name, sha256, hashOf: 'contents' });
+
+/**
+ * The MNIST sample bundled with precis (data/sample/mnist, built by
+ * scripts/make-sample.mjs): the first 4000 training and 1000 test images of
+ * the official files, checked by the SHA-256 of the uncompressed IDX files.
+ */
+export const MNIST_SAMPLE: DatasetInfo = {
+  name: 'mnist',
+  dir: 'data/sample/mnist',
+  train: [
+    bin('train-images-idx3-ubyte', 'b3358b9a61a251a81c68ae570ea2d92d118ac42c2c0af55cc2f275960da94cc4'),
+    bin('train-labels-idx1-ubyte', '2f27f08fa71eec1104defc563b61fcb2d9269d71a38c1898c9e4b6ce4f255449'),
+  ],
+  test: [
+    bin('t10k-images-idx3-ubyte', 'de7c252b04f05e1f8309634180ccdf286dc6dbac8c579b74e76e02ae0331ca52'),
+    bin('t10k-labels-idx1-ubyte', '832c0d20f0dc42e575488c75a83a970787d4c8d4d05831b2ef03701b4a478a90'),
+  ],
+};
 
 export const DATASETS: Record<DatasetName, DatasetInfo> = {
   mnist: {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { OptionError } from '../errors.js';
 import { DataError } from './errors.js';
-import { DATASETS, DATASET_NAMES, type DatasetFile, type DatasetName } from './files.js';
+import { packageRoot } from '../backend/paths.js';
+import { DATASETS, DATASET_NAMES, MNIST_SAMPLE, type DatasetFile, type DatasetName } from './files.js';
 import { imageSetFromCifar, imageSetFromIdx, type ImageSet } from './parse.js';
 
 export interface Dataset {
@@ -18,10 +19,15 @@ export interface Dataset {
   readonly test: ImageSet;
   /** The directory the files were read from. */
   readonly dir: string;
+  /** True when this is the small bundled MNIST sample, not the full dataset. */
+  readonly sample: boolean;
 }
 
 export interface LoadOptions {
-  /** A directory holding `mnist/`, `fashion-mnist/` and `cifar-10/` (or the dataset's files directly). Default: PRECIS_DATA_DIR. */
+  /**
+   * A directory holding `mnist/`, `fashion-mnist/` and `cifar-10/` (or the dataset's files directly).
+   * Default: PRECIS_DATA_DIR; without either, MNIST comes from the bundled sample.
+   */
   readonly dataDir?: string;
 }
 
@@ -53,7 +59,7 @@ function readFile(dir: string, f: DatasetFile): Uint8Array {
     checked(plain, bytes, f);
     return gunzip(bytes, plain);
   }
-  // a CIFAR-10 batch, stored as .bin or as a gzip of it
+  // checked by its contents (a CIFAR-10 batch, the sample), stored plain or gzipped
   const path = existsSync(plain) ? plain : `${plain}.gz`;
   if (!existsSync(path)) throw new DataError(plain, 'missing (looked for it and for a .gz of it)');
   const raw = readFileSync(path);
@@ -80,10 +86,14 @@ export function loadDataset(name: DatasetName | string, options: LoadOptions = {
   if (!(DATASET_NAMES as readonly string[]).includes(name)) {
     throw new OptionError(`unknown dataset '${name}'`, `use one of: ${DATASET_NAMES.join(', ')}`);
   }
-  const dataDir = options.dataDir ?? process.env.PRECIS_DATA_DIR;
-  if (!dataDir) throw new OptionError('no data directory given', 'pass --data-dir DIR or set PRECIS_DATA_DIR');
   const n = name as DatasetName;
+  const dataDir = options.dataDir ?? process.env.PRECIS_DATA_DIR;
+  if (!dataDir) {
+    if (n !== 'mnist') throw new OptionError(`no data directory given for ${n}`, 'pass --data-dir DIR or set PRECIS_DATA_DIR (only an MNIST sample is bundled)');
+    const dir = join(packageRoot(), MNIST_SAMPLE.dir);
+    return { name: n, train: imageSet(n, dir, MNIST_SAMPLE.train), test: imageSet(n, dir, MNIST_SAMPLE.test), dir, sample: true };
+  }
   const dir = datasetDir(dataDir, n);
   const info = DATASETS[n];
-  return { name: n, train: imageSet(n, dir, info.train), test: imageSet(n, dir, info.test), dir };
+  return { name: n, train: imageSet(n, dir, info.train), test: imageSet(n, dir, info.test), dir, sample: false };
 }

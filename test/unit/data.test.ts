@@ -104,13 +104,40 @@ test('IDX and CIFAR parsers: bad magic, wrong length, bad labels', () => {
   assert.throws(() => imageSetFromCifar([{ bytes: bad, file: 'b' }]), /label 10 is out of range/);
 });
 
-test('unknown datasets and a missing data directory are OptionErrors with a hint', () => {
-  assert.throws(() => loadDataset('imagenet', { dataDir: '/tmp' }), OptionError);
+function withoutDataDir(fn: () => void): void {
   const saved = process.env.PRECIS_DATA_DIR;
   delete process.env.PRECIS_DATA_DIR;
   try {
-    assert.throws(() => loadDataset('mnist'), /no data directory given[\s\S]*--data-dir/);
+    fn();
   } finally {
     if (saved !== undefined) process.env.PRECIS_DATA_DIR = saved;
   }
+}
+
+test('unknown datasets and a missing data directory are OptionErrors with a hint', () => {
+  assert.throws(() => loadDataset('imagenet', { dataDir: '/tmp' }), OptionError);
+  withoutDataDir(() => {
+    assert.throws(() => loadDataset('cifar10'), /no data directory given for cifar10[\s\S]*--data-dir/);
+  });
+});
+
+test('without a data directory MNIST comes from the bundled sample, marked as such', () => {
+  withoutDataDir(() => {
+    const d = loadDataset('mnist');
+    assert.equal(d.sample, true);
+    assert.equal(d.train.count, 4000);
+    assert.equal(d.test.count, 1000);
+    assert.deepEqual([...d.train.labels.subarray(0, 5)], [5, 0, 4, 1, 9]);
+    assert.deepEqual([...d.test.labels.subarray(0, 3)], [7, 2, 1]);
+  });
+});
+
+test('the sample is the first images of the full MNIST files', { skip }, () => {
+  const full = loadDataset('mnist', { dataDir: shared });
+  assert.equal(full.sample, false);
+  withoutDataDir(() => {
+    const s = loadDataset('mnist');
+    assert.deepEqual(s.train.images, full.train.images.subarray(0, 4000 * 784));
+    assert.deepEqual(s.test.labels, full.test.labels.subarray(0, 1000));
+  });
 });
