@@ -21,8 +21,6 @@ import { specToString, type BlockSpec, type ScaleRule } from './spec.js';
 
 export const SCALE_MIN = -127;
 export const SCALE_MAX = 127;
-/** The E8M0 code of a NaN scale. */
-export const SCALE_NAN_CODE = 0xff;
 
 export interface BlockParams {
   readonly element: GridParams;

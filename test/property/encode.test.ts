@@ -8,14 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BlockFormat, FormatSpecError, parseFormat, quantize, ScalarFormat } from '../../src/index.js';
-import { parseSpec } from '../../src/formats/spec.js';
 import { allScalarSpecs, BFP_SPECS, MX_SPECS } from '../oracle/catalog.js';
 import { describe, f32Bracket, f32Neighbours, hex, isF32 } from '../oracle/exact.js';
-import { decisionPoints, f32Around, SPECIALS, toF32Array } from '../oracle/inputs.js';
+import { toF32Array } from '../oracle/inputs.js';
 import {
   ALL_OPTIONS, ORACLE_ROUNDINGS, oracleFor, type OracleOptions,
 } from '../oracle/oracle.js';
-import { assertClean, blockOracle, checkBlocks, checkEncode, checkQuantize, newTally, note, type Tally } from './check.js';
+import { assertClean, blockOracle, checkBlocks, newTally, note, type Tally } from './check.js';
 
 const DEFAULTS: readonly OracleOptions[] = ORACLE_ROUNDINGS.map((rounding) => ({ rounding, overflow: 'format', subnormals: 'keep' }));
 const ROUND_TRIP_OPTIONS: readonly OracleOptions[] = [
