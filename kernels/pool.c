@@ -26,9 +26,12 @@ static void drain(void) {
   }
 }
 
+static unsigned long start_generation[PC_MAX_THREADS];
+
 static void *worker_main(void *arg) {
-  (void)arg;
-  unsigned long seen = 0;
+  /* A worker joins the jobs that start after it: starting from 0 would make it run (and count itself
+   * out of) a generation it was never counted into, letting a later job return before its tasks end. */
+  unsigned long seen = *(const unsigned long *)arg;
   pthread_mutex_lock(&lock);
   for (;;) {
     while (generation == seen && !quitting) pthread_cond_wait(&wake, &lock);
@@ -59,7 +62,8 @@ int pc_pool_set_threads(int n) {
   if (n - 1 == n_workers) return n;
   stop_all();
   for (int i = 0; i < n - 1; i++) {
-    if (pthread_create(&workers[i], NULL, worker_main, NULL) != 0) break;
+    start_generation[i] = generation;
+    if (pthread_create(&workers[i], NULL, worker_main, &start_generation[i]) != 0) break;
     n_workers++;
   }
   return n_workers + 1;
