@@ -7,8 +7,7 @@
  * same arrays, copyElementsPerSecond: a plain copy at the same thread count,
  * the memory-bandwidth ceiling. Best of R repetitions for both.
  */
-import { loadBackend, type BackendName } from '../src/backend/index.js';
-import { isNative } from '../src/backend/index.js';
+import { isNative, loadBackend, type BackendName } from '../src/backend/index.js';
 import { kernelParams } from '../src/formats/quantize.js';
 import { parseFormat } from '../src/formats/format.js';
 import type { Rounding } from '../src/formats/grid.js';

@@ -111,7 +111,7 @@ static PC_FN(grid_k) PC_FN(grid_from)(const double *p) {
   g.wrap_fraction = (int32_t)p[P_WRAP_FRACTION];
   g.mode = (int32_t)p[P_MODE];
   g.saturate = p[P_SATURATE] != 0;
-  g.flush = p[P_FLUSH] != 0;
+  g.flush = p[P_FLUSH] != 0 || (g.flags & PC_GRID_FLUSH);
   g.R = (int32_t)p[P_RANDOM_BITS];
   g.exp_parity = (g.flags & PC_GRID_EXP_PARITY) != 0;
   g.has_inf = (g.flags & PC_GRID_INF) != 0;

@@ -3,7 +3,7 @@
  * definitions in src/formats. It is the specification the C kernels are
  * tested against, and it also serves float64 arrays on every backend.
  */
-import { blockScaleExponent, scaleGrid } from '../formats/block.js';
+import { blockScaleOf, scaleGrid } from '../formats/block.js';
 import { EVENT_FLUSH, EVENT_NAN, EVENT_OVERFLOW, Mode, lastEvent, roundToGrid } from '../formats/grid.js';
 import { PositFormat } from '../formats/posit.js';
 import { PhiloxStream } from '../rng/philox.js';
@@ -52,13 +52,7 @@ export function referenceQuantize(kind: KernelKind, src: FloatArray, dst: FloatA
     const sat = { ...r, saturate: true };
     for (let start = 0; start < n; start += b.blockSize) {
       const end = Math.min(n, start + b.blockSize);
-      let amax = 0;
-      for (let i = start; i < end; i++) {
-        const a = Math.abs(src[i]);
-        amax = a > amax || Number.isNaN(a) ? a : amax;
-        if (Number.isNaN(a)) break;
-      }
-      const k = blockScaleExponent(amax, b);
+      const k = blockScaleOf(src, start, end, b);
       if (Number.isNaN(k)) {
         for (let i = start; i < end; i++) dst[i] = NaN;
         c.nan += end - start;

@@ -1,7 +1,6 @@
 /** `precis doctor`: what this machine can run, and what precis will use. */
 import { arch, platform } from 'node:os';
-import { defaultThreads, getBackend, probeBackends, isNative } from '../backend/index.js';
-import { loadNativeKernels } from '../backend/native.js';
+import { defaultThreads, getBackend, isNative, loadBackend, probeBackends } from '../backend/index.js';
 import { packageVersion } from './version.js';
 
 /** Prints what it can; a bad setting (PRECIS_BACKEND, PRECIS_THREADS) is reported in place and then thrown. */
@@ -9,7 +8,8 @@ export function doctor(out: (line: string) => void): void {
   out(`precis ${packageVersion()}  node ${process.version}  ${platform()} ${arch()}`);
   let cpu = 'unknown (native addon not loaded)';
   try {
-    cpu = loadNativeKernels().cpuFeatures();
+    const native = loadBackend('native');
+    if (isNative(native)) cpu = native.cpuFeatures();
   } catch {
     // reported below with the native backend's own reason
   }

@@ -1,7 +1,7 @@
 /** `precis formats ...`: list, show, encode, decode and table. */
 import { readFileSync } from 'node:fs';
 import { bitsToF32, formatBits, formatValue, pow2 } from '../formats/bits.js';
-import { BlockFormat, blockScaleExponent } from '../formats/block.js';
+import { BlockFormat, blockScaleOf } from '../formats/block.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { ROUNDINGS } from '../formats/grid.js';
 import { quantize } from '../formats/quantize.js';
@@ -144,11 +144,9 @@ function encode(argv: readonly string[], out: Out, stdin: () => string): void {
   quantize(xs, ys, f, { rounding, overflow, subnormals: subnormals === 'on' ? 'keep' : 'flush', seed, stream, randomBits });
   if (f instanceof BlockFormat) {
     for (let b = 0; b < xs.length; b += f.blockSize) {
-      const block = xs.subarray(b, Math.min(xs.length, b + f.blockSize));
-      let amax = 0;
-      for (const x of block) amax = Number.isNaN(x) || Math.abs(x) > amax ? Math.abs(x) : amax;
-      const k = blockScaleExponent(amax, f.params);
-      for (let i = b; i < b + block.length; i++) {
+      const end = Math.min(xs.length, b + f.blockSize);
+      const k = blockScaleOf(xs, b, end, f.params);
+      for (let i = b; i < end; i++) {
         const code = Number.isNaN(k) ? 0 : f.encodeElement(ys[i], k);
         out(`${formatBits(code, f.bits)} ${formatValue(ys[i])} ${Number.isNaN(k) ? 'nan' : formatValue(pow2(k))}`);
       }

@@ -42,6 +42,17 @@ export function blockScaleExponent(amax: number, p: BlockParams): number {
   return Math.min(k, SCALE_MAX);
 }
 
+/** The scale exponent of the block xs[start, end): from its largest magnitude (NaN if it holds NaN or Inf). */
+export function blockScaleOf(xs: ArrayLike<number>, start: number, end: number, p: BlockParams): number {
+  let amax = 0;
+  for (let i = start; i < end; i++) {
+    const a = Math.abs(xs[i]);
+    if (Number.isNaN(a)) return NaN;
+    if (a > amax) amax = a;
+  }
+  return blockScaleExponent(amax, p);
+}
+
 /** The element grid of a block with scale 2^k. */
 export function scaleGrid(g: GridParams, k: number): GridParams {
   const s = pow2(k);

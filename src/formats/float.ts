@@ -7,7 +7,7 @@
  */
 import { exponentOf, pow2 } from './bits.js';
 import {
-  GRID_EXP_PARITY, GRID_INF, GRID_NAN, GRID_SIGNED_ZERO, roundToGrid, type GridParams, type RoundingParams,
+  GRID_EXP_PARITY, GRID_FLUSH, GRID_INF, GRID_NAN, GRID_SIGNED_ZERO, roundToGrid, type GridParams, type RoundingParams,
 } from './grid.js';
 import { ScalarFormat, type CodeCounts } from './scalar.js';
 import { specToString, type FloatSpec } from './spec.js';
@@ -57,7 +57,7 @@ export class FloatFormat extends ScalarFormat {
       maxNeg: maxFinite,
       minNormal,
       flags: (this.hasInf ? GRID_INF : 0) | (this.hasNaN ? GRID_NAN : 0) | (flavour === 'fnuz' ? 0 : GRID_SIGNED_ZERO)
-        | (M === 0 ? GRID_EXP_PARITY : 0),
+        | (M === 0 ? GRID_EXP_PARITY : 0) | (spec.subnormals ? 0 : GRID_FLUSH),
       wrapWidth: 0,
       wrapFraction: 0,
       parityOffset: bias,
@@ -96,9 +96,7 @@ export class FloatFormat extends ScalarFormat {
   }
 
   encodeWith(x: number, r: RoundingParams, rnd: number): number {
-    const flush = r.flush || !this.spec.subnormals;
-    const v = roundToGrid(x, this.grid, flush === r.flush ? r : { ...r, flush }, rnd);
-    return this.codeOf(v);
+    return this.codeOf(roundToGrid(x, this.grid, r, rnd));
   }
 
   codeCounts(): CodeCounts {

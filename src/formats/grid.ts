@@ -22,6 +22,8 @@ export const GRID_WRAP = 8;
 export const GRID_UNSIGNED = 16;
 /** Float grids with M = 0: a code's parity is its exponent field's, (step exponent + parityOffset) & 1. */
 export const GRID_EXP_PARITY = 32;
+/** Formats without subnormals: results below minNormal always flush, whatever the rounding options say. */
+export const GRID_FLUSH = 64;
 
 /** Mantissa bits that mean "no binades": a fixed-point grid with one step everywhere. */
 export const FIXED_POINT_M = 255;
@@ -138,7 +140,7 @@ export function roundToGrid(x: number, g: GridParams, r: RoundingParams, rnd: nu
     if (r.saturate || !hasSpecial || (a !== Infinity && towardZero(r.mode, neg))) return signed(neg, max, g);
     return (g.flags & GRID_INF) !== 0 ? (neg ? -Infinity : Infinity) : NaN;
   }
-  if (q === 0 || (r.flush && q < g.minNormal)) {
+  if (q === 0 || ((r.flush || (g.flags & GRID_FLUSH) !== 0) && q < g.minNormal)) {
     lastEvent = EVENT_FLUSH;
     return signed(neg, 0, g);
   }

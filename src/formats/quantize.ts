@@ -40,14 +40,12 @@ function checkInteger(name: string, v: number): number {
 
 /** The kernel and parameter vector for a format, a carrier and options. */
 export function kernelParams(format: Format, carrier: 'f32' | 'f64', options: QuantizeOptions = {}): { kind: KernelKind; params: Float64Array } {
-  const r0 = resolveRounding(options);
+  const r = resolveRounding(options);
   const params = new Float64Array(P.COUNT);
   let kind: KernelKind;
-  let r = r0;
   if (format instanceof FloatFormat) {
     kind = KernelKind.Grid;
     packGrid(params, format.grid);
-    if (!format.spec.subnormals) r = { ...r0, flush: true };
   } else if (format instanceof FixedFormat) {
     kind = KernelKind.Grid;
     packGrid(params, carrier === 'f32' ? format.grid32 : format.grid);

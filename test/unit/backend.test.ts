@@ -15,8 +15,8 @@ import {
   OptionError, UnsupportedError, getBackend, loadBackend, probeBackends, quantize, setBackend,
 } from '../../src/index.js';
 import { isNative } from '../../src/backend/index.js';
+import { ON_CI, requireBackends } from '../xbackend/backends.js';
 
-const ON_CI = process.env.CI === 'true';
 const INDEX_URL = new URL('../../src/index.js', import.meta.url).href;
 const DIST_SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
@@ -115,11 +115,7 @@ test('loadBackend returns one object per backend; setBackend changes what getBac
 });
 
 test('the native addon: ISA switching and thread counts', (t) => {
-  if (!loaded().has('native')) {
-    if (ON_CI) assert.fail('the native backend must load on CI');
-    t.skip('native backend not built');
-    return;
-  }
+  if (!requireBackends(t, ['native'])) return;
   const k = loadBackend('native');
   assert.ok(isNative(k));
   const features = k.cpuFeatures().split(' ');
@@ -171,11 +167,7 @@ test('without PRECIS_BACKEND the fastest backend that loads is used', () => {
 });
 
 test('PRECIS_ISA: a bogus ISA makes native fail to load with an UnsupportedError and a hint, never a silent swap', (t) => {
-  if (!loaded().has('native')) {
-    if (ON_CI) assert.fail('the native backend must load on CI');
-    t.skip('native backend not built');
-    return;
-  }
+  if (!requireBackends(t, ['native'])) return;
   const r = child({ PRECIS_ISA: 'bogus' });
   const native = r.probe.find((b) => b.name === 'native');
   assert.equal(native?.ok, false);
@@ -198,11 +190,7 @@ test('PRECIS_ISA: a bogus ISA makes native fail to load with an UnsupportedError
 });
 
 test('PRECIS_THREADS sets the native thread count', (t) => {
-  if (!loaded().has('native')) {
-    if (ON_CI) assert.fail('the native backend must load on CI');
-    t.skip('native backend not built');
-    return;
-  }
+  if (!requireBackends(t, ['native'])) return;
   assert.equal(child({ PRECIS_BACKEND: 'native', PRECIS_THREADS: '1' }).threads, 1);
   assert.equal(child({ PRECIS_BACKEND: 'native', PRECIS_THREADS: '3' }).threads, 3);
 });

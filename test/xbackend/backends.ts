@@ -1,5 +1,5 @@
 /**
- * Shared helper for the cross-backend tests: every backend that loads, and
+ * Shared helper for the cross-backend (and backend) tests: every backend that loads, and
  * for the native one every instruction set the CPU supports at 1 and 2
  * threads. With CI=true a backend that does not load is a test failure (CI
  * must build all three); locally the comparisons involving it are skipped
@@ -77,27 +77,6 @@ export function backendConfigs(options: { includeJs?: boolean } = {}): BackendCo
 }
 
 /**
- * Puts the kernels into a configuration, runs fn, and restores the native
- * addon to its best ISA and its previous thread count, even when fn throws.
- */
-export function withConfig<T>(cfg: BackendConfig, fn: () => T): T {
-  const k = cfg.kernels;
-  if (!isNative(k)) return fn();
-  const before = k.threads();
-  try {
-    if (cfg.isa !== undefined) {
-      assert.equal(k.setIsa(cfg.isa), true, `the CPU reports ${cfg.isa} but setIsa('${cfg.isa}') refused it`);
-      assert.equal(k.isa(), cfg.isa, `setIsa('${cfg.isa}') left the addon on ${k.isa()}`);
-    }
-    if (cfg.threads !== undefined) assert.equal(k.setThreads(cfg.threads), cfg.threads, `setThreads(${cfg.threads})`);
-    return fn();
-  } finally {
-    k.setIsa('best');
-    k.setThreads(before);
-  }
-}
-
-/**
  * Yields every configuration (see backendConfigs), each already applied
  * while the loop body runs; the native addon is restored afterwards, also
  * when the loop is left early or throws.
@@ -125,14 +104,15 @@ export function* forEachBackend(options: { includeJs?: boolean } = {}): Generato
 }
 
 /**
- * A test body for "every backend loads": fails on CI when one does not,
- * otherwise skips with the reasons. Returns true when all three loaded.
+ * Whether the named backends (default: all three) loaded. When one did not,
+ * the test fails on CI (CI must build every backend) and is skipped locally
+ * with the reason, so a machine without a compiler can still run the rest.
  */
-export function requireAllBackends(t: TestContext): boolean {
-  const missing = missingBackends();
+export function requireBackends(t: TestContext, names: readonly BackendName[] = BACKEND_NAMES): boolean {
+  const missing = missingBackends().filter((b) => names.includes(b.name));
   if (missing.length === 0) return true;
   const why = missing.map((b) => `${b.name}: ${b.reason ?? 'unknown reason'}`).join('; ');
   if (ON_CI) assert.fail(`CI must build every backend, but these did not load: ${why}`);
-  t.skip(`cross-backend comparison incomplete, not loaded: ${why}`);
+  t.skip(`not loaded here: ${why}`);
   return false;
 }
