@@ -1,5 +1,7 @@
 /* The Node addon: N-API glue, instruction-set dispatch and threading for the kernels. */
 #include <node_api.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pool.h"
@@ -27,7 +29,7 @@ static int cpu_has_avx512(void) {
 static int cpu_has_avx2(void) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("fma");
 #else
   return 0;
 #endif
@@ -163,6 +165,65 @@ static napi_value copy(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* gemm's packing workspace: kept between calls (grown, never shrunk), so the hot path does not allocate. */
+static float *gemm_work = NULL;
+static size_t gemm_work_floats = 0;
+
+static int get_size(napi_env env, napi_value v, size_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0 || d != (double)(size_t)d) return 0;
+  *out = (size_t)d;
+  return 1;
+}
+
+/* gemm(transA, transB, m, n, k, a, b, c, accumulate): see pc_gemm_args. */
+static napi_value gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 9) { napi_throw_type_error(env, NULL, "precis addon: gemm takes 9 arguments"); return NULL; }
+  pc_gemm_args g;
+  bool ta, tb, acc;
+  if (napi_get_value_bool(env, argv[0], &ta) != napi_ok || napi_get_value_bool(env, argv[1], &tb) != napi_ok ||
+      napi_get_value_bool(env, argv[8], &acc) != napi_ok) {
+    napi_throw_type_error(env, NULL, "precis addon: gemm's transA, transB and accumulate must be booleans");
+    return NULL;
+  }
+  if (!get_size(env, argv[2], &g.m) || !get_size(env, argv[3], &g.n) || !get_size(env, argv[4], &g.k)) {
+    napi_throw_type_error(env, NULL, "precis addon: gemm's m, n and k must be non-negative integers");
+    return NULL;
+  }
+  float *a, *b, *c;
+  size_t la, lb, lc;
+  if (!get_f32(env, argv[5], &a, &la) || !get_f32(env, argv[6], &b, &lb) || !get_f32(env, argv[7], &c, &lc)) {
+    napi_throw_type_error(env, NULL, "precis addon: gemm's a, b and c must be Float32Arrays");
+    return NULL;
+  }
+  /* m, n, k < 2^53 each, but their products may not fit: compare in double first */
+  if ((double)g.m * (double)g.k > (double)la || (double)g.k * (double)g.n > (double)lb || (double)g.m * (double)g.n > (double)lc) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "precis addon: gemm with m=%zu n=%zu k=%zu needs a, b, c of at least %.0f, %.0f, %.0f floats, got %zu, %zu, %zu",
+             g.m, g.n, g.k, (double)g.m * (double)g.k, (double)g.k * (double)g.n, (double)g.m * (double)g.n, la, lb, lc);
+    napi_throw_type_error(env, NULL, msg);
+    return NULL;
+  }
+  g.trans_a = ta;
+  g.trans_b = tb;
+  g.accumulate = acc;
+  g.a = a;
+  g.b = b;
+  g.c = c;
+  const size_t need = g.m && g.n && g.k ? active->gemm_workspace(g.m, g.n, g.k) : 0;
+  if (need > gemm_work_floats) {
+    free(gemm_work);
+    gemm_work = (float *)aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
+    gemm_work_floats = gemm_work ? need : 0;
+    if (!gemm_work) { napi_throw_error(env, NULL, "precis addon: out of memory for the gemm workspace"); return NULL; }
+  }
+  active->gemm(&g, gemm_work, pc_pool_run, pc_pool_threads());
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], out;
@@ -204,6 +265,7 @@ static napi_value init(napi_env env, napi_value exports) {
   select_isa("best");
   napi_property_descriptor props[] = {
     {"quantize", NULL, quantize, NULL, NULL, NULL, napi_default, NULL},
+    {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
     {"copy", NULL, copy, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"setIsa", NULL, set_isa, NULL, NULL, NULL, napi_default, NULL},

@@ -49,12 +49,27 @@ typedef struct {
   uint64_t nan;      /* NaN inputs (and, for posits, Inf inputs; for blocks, every element of a NaN block) */
 } pc_counts;
 
-/* The kernels of one instruction set; each processes src[begin, end). */
+/* C (m x n, row-major) = op(A)·op(B) (+ C when accumulate); op(A) is m x k, stored k x m when trans_a;
+ * op(B) is k x n, stored n x k when trans_b. See gemm.h. */
+typedef struct {
+  int trans_a, trans_b, accumulate;
+  size_t m, n, k;
+  const float *a, *b;
+  float *c;
+} pc_gemm_args;
+
+/* Runs fn(ctx, 0 .. tasks-1), in any order and on any threads (the addon passes its pool). */
+typedef void (*pc_gemm_runner)(void (*fn)(void *ctx, size_t task), void *ctx, size_t tasks);
+
+/* The kernels of one instruction set; each quantize kernel processes src[begin, end). */
 typedef struct {
   const char *isa;
   void (*quantize_grid)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c);
   void (*quantize_posit)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c);
   void (*quantize_blocks)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c);
+  /* floats of 64-byte-aligned workspace gemm needs for these sizes */
+  size_t (*gemm_workspace)(size_t m, size_t n, size_t k);
+  void (*gemm)(const pc_gemm_args *g, float *work, pc_gemm_runner run, int threads);
 } pc_kernels;
 
 #endif

@@ -915,10 +915,3 @@ void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_
   total->flushed += local.flushed;
   total->nan += local.nan;
 }
-
-const pc_kernels PC_FN(pc_kernels) = {
-  PC_STR(PC_ISA),
-  PC_FN(pc_quantize_grid),
-  PC_FN(pc_quantize_posit),
-  PC_FN(pc_quantize_blocks),
-};

@@ -7,6 +7,7 @@ import { blockScaleOf, scaleGrid } from '../formats/block.js';
 import { EVENT_FLUSH, EVENT_NAN, EVENT_OVERFLOW, Mode, lastEvent, roundToGrid } from '../formats/grid.js';
 import { PositFormat } from '../formats/posit.js';
 import { PhiloxStream } from '../rng/philox.js';
+import { checkGemm, referenceGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
 import { KernelKind, P, unpackBlocks, unpackGrid, unpackRandom, unpackRounding } from './params.js';
 
@@ -74,4 +75,8 @@ export const jsKernels: Kernels = {
   threads: () => 1,
   setThreads: () => 1,
   quantize: referenceQuantize,
+  gemm(transA, transB, m, n, k, a, b, c, accumulate) {
+    checkGemm(m, n, k, a, b, c);
+    referenceGemm(transA, transB, m, n, k, a, b, c, accumulate);
+  },
 };

@@ -27,4 +27,10 @@ export interface Kernels {
   setThreads(n: number): number;
   /** Rounds src into dst (float32 carrier) with the kernel `kind` and a parameter vector (see params.ts). */
   quantize(kind: KernelKind, src: Float32Array, dst: Float32Array, params: Float64Array): QuantizeCounts;
+  /**
+   * C = op(A)·op(B) (+ C when accumulate). op(A) is m×k: A is stored row-major m×k, or k×m when transA.
+   * op(B) is k×n: B is stored k×n, or n×k when transB. C is m×n row-major. Arrays may be subarrays (views);
+   * C must not overlap A or B. Every backend gives the same bits (see gemm.ts for the exact definition).
+   */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void;
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { UnsupportedError } from '../errors.js';
+import { checkGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
 import type { KernelKind } from './params.js';
 import { packageRoot } from './paths.js';
@@ -14,6 +15,7 @@ interface Addon {
   isa(): string;
   cpuFeatures(): string;
   copy(src: Float32Array, dst: Float32Array): void;
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void;
 }
 
 export interface NativeKernels extends Kernels {
@@ -35,6 +37,9 @@ export function loadNativeKernels(): NativeKernels {
   } catch (e) {
     throw new UnsupportedError(`native addon failed to load: ${(e as Error).message}`, 'rebuild it with `node scripts/build-kernels.mjs native`');
   }
+  if (typeof addon.gemm !== 'function') {
+    throw new UnsupportedError('native addon is stale (it has no gemm)', 'rebuild it with `node scripts/build-kernels.mjs native`');
+  }
   let threads = 1;
   const isaOverride = process.env.PRECIS_ISA;
   if (isaOverride && !addon.setIsa(isaOverride)) {
@@ -51,6 +56,10 @@ export function loadNativeKernels(): NativeKernels {
     quantize(kind: KernelKind, src: Float32Array, dst: Float32Array, params: Float64Array): QuantizeCounts {
       const [overflow, flushed, nan] = addon.quantize(kind, src, dst, params);
       return { overflow, flushed, nan };
+    },
+    gemm(transA, transB, m, n, k, a, b, c, accumulate) {
+      checkGemm(m, n, k, a, b, c);
+      addon.gemm(transA, transB, m, n, k, a, b, c, accumulate);
     },
   };
 }
