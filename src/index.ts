@@ -16,3 +16,6 @@ export { loadDataset, type Dataset, type LoadOptions } from './data/load.js';
 export { DataError } from './data/errors.js';
 export { DATASET_NAMES, type DatasetName } from './data/files.js';
 export type { ImageSet } from './data/parse.js';
+export { batches, batchCount, epochOrder, type Batch, type BatchOptions, type Split } from './data/batch.js';
+export { NORMALIZATION, normalizeImages, type Normalization } from './data/transform.js';
+export type { ProgressCallback } from './data/download.js';

@@ -13,17 +13,17 @@ const shared = join(packageRoot(), '..', 'shared', 'data');
 const haveShared = existsSync(join(shared, 'mnist'));
 const skip = haveShared ? false : 'the full datasets (../shared/data) are not beside this checkout';
 
-test('MNIST, Fashion-MNIST and CIFAR-10 load from the shared data and match the published files', { skip }, () => {
-  const mnist = loadDataset('mnist', { dataDir: shared });
+test('MNIST, Fashion-MNIST and CIFAR-10 load from the shared data and match the published files', { skip }, async () => {
+  const mnist = await loadDataset('mnist', { dataDir: shared });
   assert.equal(mnist.train.count, 60000);
   assert.equal(mnist.test.count, 10000);
   assert.equal(mnist.train.images.length, 60000 * 28 * 28);
   assert.deepEqual([...mnist.train.labels.subarray(0, 5)], [5, 0, 4, 1, 9]);
   assert.deepEqual([...mnist.test.labels.subarray(0, 3)], [7, 2, 1]);
-  const fashion = loadDataset('fashion-mnist', { dataDir: shared });
+  const fashion = await loadDataset('fashion-mnist', { dataDir: shared });
   assert.equal(fashion.train.count, 60000);
   assert.deepEqual([...fashion.test.labels.subarray(0, 3)], [9, 2, 1]);
-  const cifar = loadDataset('cifar10', { dataDir: shared });
+  const cifar = await loadDataset('cifar10', { dataDir: shared });
   assert.equal(cifar.train.count, 50000);
   assert.equal(cifar.test.count, 10000);
   assert.equal(cifar.test.channels, 3);
@@ -43,14 +43,14 @@ function copyOf(dataset: string): string {
   return dir;
 }
 
-test('a file that is not the published one is refused, naming it and both checksums', { skip }, () => {
+test('a file that is not the published one is refused, naming it and both checksums', { skip }, async () => {
   const dir = copyOf('mnist');
   try {
     const f = join(dir, 'mnist', 't10k-labels-idx1-ubyte.gz');
     const bytes = readFileSync(f);
     bytes[bytes.length - 9] ^= 1;
     writeFileSync(f, bytes);
-    assert.throws(() => loadDataset('mnist', { dataDir: dir }), (e: unknown) => {
+    await assert.rejects(loadDataset('mnist', { dataDir: dir }), (e: unknown) => {
       assert.ok(e instanceof DataError);
       assert.equal(e.file, f);
       assert.match(e.message, /checksum mismatch: SHA-256 [0-9a-f]{64}, expected f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6/);
@@ -61,23 +61,30 @@ test('a file that is not the published one is refused, naming it and both checks
   }
 });
 
-test('a missing file is named', { skip }, () => {
+test('a missing file is named', { skip }, async () => {
   const dir = copyOf('fashion-mnist');
   try {
     rmSync(join(dir, 'fashion-mnist', 'train-images-idx3-ubyte.gz'));
-    assert.throws(() => loadDataset('fashion-mnist', { dataDir: dir }), /train-images-idx3-ubyte\.gz: missing/);
+    await assert.rejects(loadDataset('fashion-mnist', { dataDir: dir }), (e: unknown) => {
+      assert.ok(e instanceof DataError);
+      assert.equal(e.file, join(dir, 'fashion-mnist'));
+      assert.match(e.message, /fashion-mnist is incomplete: missing train-images-idx3-ubyte\.gz \(3 of 4 files are here\)/);
+      return true;
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('a truncated gzip is named as such', () => {
+test('a truncated gzip is named as such', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'precis-data-'));
   try {
     mkdirSync(join(dir, 'cifar-10'));
     const gz = gzipSync(new Uint8Array(3073 * 4));
     writeFileSync(join(dir, 'cifar-10', 'data_batch_1.bin.gz'), gz.subarray(0, gz.length - 10));
-    assert.throws(() => loadDataset('cifar10', { dataDir: dir }), (e: unknown) => {
+    // the other files only need to be present: the first one read is the broken one
+    for (const f of ['data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5', 'test_batch']) writeFileSync(join(dir, 'cifar-10', `${f}.bin`), '');
+    await assert.rejects(loadDataset('cifar10', { dataDir: dir }), (e: unknown) => {
       assert.ok(e instanceof DataError);
       assert.match(e.message, /data_batch_1\.bin\.gz: not a readable gzip file/);
       return true;
@@ -104,26 +111,34 @@ test('IDX and CIFAR parsers: bad magic, wrong length, bad labels', () => {
   assert.throws(() => imageSetFromCifar([{ bytes: bad, file: 'b' }]), /label 10 is out of range/);
 });
 
-function withoutDataDir(fn: () => void): void {
+/** Runs fn with no PRECIS_DATA_DIR and an empty cache, so the machine's own cache never changes the outcome. */
+async function withoutDataDir(fn: (cacheDir: string) => Promise<void>): Promise<void> {
   const saved = process.env.PRECIS_DATA_DIR;
   delete process.env.PRECIS_DATA_DIR;
+  const cacheDir = mkdtempSync(join(tmpdir(), 'precis-cache-'));
   try {
-    fn();
+    await fn(cacheDir);
   } finally {
     if (saved !== undefined) process.env.PRECIS_DATA_DIR = saved;
+    rmSync(cacheDir, { recursive: true, force: true });
   }
 }
 
-test('unknown datasets and a missing data directory are OptionErrors with a hint', () => {
-  assert.throws(() => loadDataset('imagenet', { dataDir: '/tmp' }), OptionError);
-  withoutDataDir(() => {
-    assert.throws(() => loadDataset('cifar10'), /no data directory given for cifar10[\s\S]*--data-dir/);
+test('unknown datasets and a missing data directory are OptionErrors with a hint', async () => {
+  await assert.rejects(loadDataset('imagenet', { dataDir: '/tmp' }), OptionError);
+  await withoutDataDir(async (cacheDir) => {
+    await assert.rejects(loadDataset('cifar10', { cacheDir }), (e: unknown) => {
+      assert.ok(e instanceof OptionError);
+      assert.match(e.message, /no data directory given for cifar10, and it is not in the cache/);
+      assert.match(e.message, /--data-dir[\s\S]*--download/);
+      return true;
+    });
   });
 });
 
-test('without a data directory MNIST comes from the bundled sample, marked as such', () => {
-  withoutDataDir(() => {
-    const d = loadDataset('mnist');
+test('without a data directory MNIST comes from the bundled sample, marked as such', async () => {
+  await withoutDataDir(async (cacheDir) => {
+    const d = await loadDataset('mnist', { cacheDir });
     assert.equal(d.sample, true);
     assert.equal(d.train.count, 4000);
     assert.equal(d.test.count, 1000);
@@ -132,11 +147,11 @@ test('without a data directory MNIST comes from the bundled sample, marked as su
   });
 });
 
-test('the sample is the first images of the full MNIST files', { skip }, () => {
-  const full = loadDataset('mnist', { dataDir: shared });
+test('the sample is the first images of the full MNIST files', { skip }, async () => {
+  const full = await loadDataset('mnist', { dataDir: shared });
   assert.equal(full.sample, false);
-  withoutDataDir(() => {
-    const s = loadDataset('mnist');
+  await withoutDataDir(async (cacheDir) => {
+    const s = await loadDataset('mnist', { cacheDir });
     assert.deepEqual(s.train.images, full.train.images.subarray(0, 4000 * 784));
     assert.deepEqual(s.test.labels, full.test.labels.subarray(0, 1000));
   });
