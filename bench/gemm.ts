@@ -7,12 +7,8 @@
  * backward products). Native runs at 1 and 2 threads, wasm on one, js on
  * one small shape only. Prints one JSON line per configuration.
  */
-import { isNative, loadBackend, type BackendName } from '../src/backend/index.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
-}
+import { isNative, type BackendName } from '../src/backend/index.js';
+import { arg, bestOf, loadableBackends } from './support.js';
 
 interface Shape { m: number; n: number; k: number; transA: boolean; transB: boolean }
 
@@ -46,36 +42,15 @@ function fill(len: number, seed: number): Float32Array {
   return a;
 }
 
-function best(fn: () => void, r: number, minSeconds: number): number {
-  let t = Infinity;
-  fn(); // warm-up (and, for wasm, time for V8 to tier the kernel up)
-  fn();
-  let spent = 0;
-  for (let i = 0; i < r || spent < minSeconds; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-    spent += dt;
-    t = Math.min(t, dt);
-  }
-  return t;
-}
-
-for (const name of backends) {
-  let k;
-  try {
-    k = loadBackend(name);
-  } catch (e) {
-    console.error(`skipping ${name}: ${(e as Error).message.split('\n')[0]}`);
-    continue;
-  }
+for (const k of loadableBackends(backends)) {
+  const name = k.name;
   const threadCounts = isNative(k) ? [1, 2] : [1];
   const list = name === 'js' ? [JS_SHAPE] : shapes;
   for (const threads of threadCounts) {
     k.setThreads(threads);
     for (const s of list) {
       const a = fill(s.m * s.k, 1), b = fill(s.k * s.n, 2), c = new Float32Array(s.m * s.n);
-      const seconds = best(() => k.gemm(s.transA, s.transB, s.m, s.n, s.k, a, b, c, false), name === 'js' ? 1 : reps, 0.2);
+      const seconds = bestOf(() => k.gemm(s.transA, s.transB, s.m, s.n, s.k, a, b, c, false), name === 'js' ? 1 : reps, 0.2);
       const gflops = (2 * s.m * s.n * s.k) / seconds / 1e9;
       console.log(JSON.stringify({
         bench: 'gemm', backend: name, isa: k.isa(), threads, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB,

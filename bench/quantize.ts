@@ -7,15 +7,11 @@
  * same arrays, copyElementsPerSecond: a plain copy at the same thread count,
  * the memory-bandwidth ceiling. Best of R repetitions for both.
  */
-import { isNative, loadBackend, type BackendName } from '../src/backend/index.js';
+import { isNative, type BackendName } from '../src/backend/index.js';
 import { kernelParams } from '../src/formats/quantize.js';
 import { parseFormat } from '../src/formats/format.js';
 import type { Rounding } from '../src/formats/grid.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
-}
+import { arg, bestOf, loadableBackends } from './support.js';
 
 const n = Number(arg('n', String(16 * 1024 * 1024)));
 const reps = Number(arg('reps', '5'));
@@ -33,35 +29,18 @@ for (let i = 0; i < n; i++) {
 }
 const dst = new Float32Array(n);
 
-function best(fn: () => void, r: number): number {
-  let t = Infinity;
-  fn(); // warm-up
-  for (let i = 0; i < r; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    t = Math.min(t, Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return t;
-}
-
-for (const name of backends) {
-  let k;
-  try {
-    k = loadBackend(name);
-  } catch (e) {
-    console.error(`skipping ${name}: ${(e as Error).message.split('\n')[0]}`);
-    continue;
-  }
+for (const k of loadableBackends(backends)) {
+  const name = k.name;
   const threadCounts = isNative(k) ? [1, 2] : [1];
   for (const threads of threadCounts) {
     k.setThreads(threads);
     const copy = isNative(k) ? () => k.copy(src, dst) : () => dst.set(src);
     const r = name === 'js' ? 1 : reps;
-    const copyRate = n / best(copy, reps);
+    const copyRate = n / bestOf(copy, reps);
     for (const spec of formats) {
       for (const rounding of roundings) {
         const { kind, params } = kernelParams(parseFormat(spec), 'f32', { rounding, seed: 1 });
-        const rate = n / best(() => k.quantize(kind, src, dst, params), r);
+        const rate = n / bestOf(() => k.quantize(kind, src, dst, params), r);
         console.log(JSON.stringify({
           bench: 'quantize', format: spec, rounding, backend: name, threads, isa: k.isa(), n,
           elementsPerSecond: Math.round(rate), copyElementsPerSecond: Math.round(copyRate),

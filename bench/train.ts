@@ -29,7 +29,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadBackend, setBackend, type BackendName } from '../src/backend/index.js';
+import { setBackend, type BackendName } from '../src/backend/index.js';
 import { packageRoot } from '../src/backend/paths.js';
 import { batchCount, batches } from '../src/data/batch.js';
 import { loadDataset, type Dataset } from '../src/data/load.js';
@@ -39,11 +39,8 @@ import { backward } from '../src/tensor/autograd.js';
 import { softmaxCrossEntropy } from '../src/tensor/ops/loss.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { evaluate } from '../src/train/trainer.js';
+import { arg, loadableBackends } from './support.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
-}
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
 interface Config { batchSize: number; lr: number; momentum: number }
@@ -154,13 +151,7 @@ async function main(): Promise<void> {
         else peerRuns.set(t, r);
       }
     }
-    for (const backend of backends) {
-      try {
-        loadBackend(backend);
-      } catch (e) {
-        log(`skipping ${backend}: ${(e as Error).message.split('\n')[0]}`);
-        continue;
-      }
+    for (const backend of loadableBackends(backends).map((k) => k.name)) {
       for (const threads of backend === 'native' ? nativeThreads : [1]) {
         log(`precis ${model}, ${backend}, ${threads} thread(s)`);
         const ours = runOurs(dataset, model, backend, threads);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkGemm, fmaf32 } from '../../src/backend/gemm.js';
 import { jsKernels } from '../../src/backend/js.js';
+import { Rng } from '../support/rng.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -59,13 +60,8 @@ function sameFloat(x: number, y: number): boolean {
   return Number.isNaN(x) ? Number.isNaN(y) : Object.is(x, y);
 }
 
-let seed = 0x12345678;
-function rand32(): number {
-  seed ^= seed << 13; seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5; seed >>>= 0;
-  return seed;
-}
+const rng = new Rng(0x12345678);
+const rand32 = (): number => rng.u32();
 const randFloat = (): number => fromBits(rand32()); // every exponent, NaN and Inf included
 /** A float with exponent in [lo, hi] and random significand and sign. */
 function randIn(lo: number, hi: number): number {

@@ -14,17 +14,13 @@ import { jsKernels } from '../../src/backend/js.js';
 import { loadWasmKernels } from '../../src/backend/wasm.js';
 import { UnsupportedError } from '../../src/errors.js';
 import { ON_CI, forEachBackend, requireBackends } from './backends.js';
+import { Rng } from '../support/rng.js';
 
 
 interface Case { m: number; n: number; k: number; transA: boolean; transB: boolean; accumulate: boolean; a: Float32Array; b: Float32Array; c: Float32Array }
 
-let seed = 0x9e3779b9;
-function rand32(): number {
-  seed ^= seed << 13; seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5; seed >>>= 0;
-  return seed;
-}
+const rng = new Rng(0x9e3779b9);
+const rand32 = (): number => rng.u32();
 const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
 
 /** Values that stress rounding: mixed magnitudes, subnormals, exact cancellation partners; a few NaN/Inf when `special`. */

@@ -1,0 +1,35 @@
+/** What every benchmark shares: flags, best-of timing, and the backends that load. */
+import { loadBackend, type BackendName, type Kernels } from '../src/backend/index.js';
+
+/** The value of `--name VALUE`, or the default. */
+export function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
+}
+
+/** The best wall time in seconds of `reps` runs (and at least `minSeconds` of runs), after one warm-up. */
+export function bestOf(fn: () => void, reps: number, minSeconds = 0): number {
+  let t = Infinity;
+  fn(); // warm-up (and, for wasm, time for V8 to tier the kernel up)
+  let spent = 0;
+  for (let i = 0; i < reps || spent < minSeconds; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    spent += dt;
+    t = Math.min(t, dt);
+  }
+  return t;
+}
+
+/** The named backends that load, in order; the others are reported on stderr and skipped. */
+export function loadableBackends(names: readonly BackendName[]): Kernels[] {
+  return names.flatMap((name) => {
+    try {
+      return [loadBackend(name)];
+    } catch (e) {
+      console.error(`skipping ${name}: ${(e as Error).message.split('\n')[0]}`);
+      return [];
+    }
+  });
+}
