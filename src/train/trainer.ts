@@ -144,7 +144,7 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
   }
   const log = (m: MetricLine) => appendFileSync(paths.metrics, `${JSON.stringify(m)}\n`);
   const checkpoint = () => saveCheckpoint(paths.checkpoint, recipe, pos, model, optimizer);
-  if (dataset.sample) progress.line(`using the bundled MNIST sample (${dataset.train.count} training, ${dataset.test.count} test images); pass --data-dir for the full set`);
+  if (dataset.sample) progress.line(`using the bundled MNIST sample (${dataset.train.count} training, ${dataset.test.count} test images); pass --data-dir, or --download, for the full set`);
 
   let last: Evaluation | null = null;
   const totalSteps = stepsPerEpoch * recipe.epochs;
