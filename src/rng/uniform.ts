@@ -9,6 +9,8 @@ import { PhiloxStream } from './philox.js';
 export const enum StreamTag {
   Init = 1,
   Dropout = 2,
+  /** Stochastic rounding of precision policies (src/precision). */
+  Quantize = 3,
 }
 
 /** Stream number for (tag, index, step): 5 bits of tag, 8 of index (layer), 40 of step. */
