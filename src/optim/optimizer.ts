@@ -81,6 +81,19 @@ export abstract class Optimizer {
     for (const [name, p] of this.params) if (p.grad) this.update(name, p, p.grad);
   }
 
+  /**
+   * The live state arrays of one parameter, slot by slot ([] before its first
+   * update; counters excluded). Precision policies round them in place.
+   */
+  liveState(name: string): [slot: string, data: FloatArray][] {
+    const out: [string, FloatArray][] = [];
+    for (const s of this.slotList()) {
+      const a = this.slots.get(`${name}.${s.name}`);
+      if (a && !s.counter) out.push([s.name, a]);
+    }
+    return out;
+  }
+
   /** Sets every gradient to null (the next backward allocates fresh ones). */
   zeroGrad(): void {
     for (const [, p] of this.params) p.grad = null;
