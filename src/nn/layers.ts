@@ -8,6 +8,7 @@ import { linear } from '../tensor/ops/matmul.js';
 import { batchNorm } from '../tensor/ops/norm.js';
 import { avgPool2d, globalAvgPool2d, maxPool2d } from '../tensor/ops/pool.js';
 import { flatten } from '../tensor/ops/shape.js';
+import type { LayerPrecision } from '../precision/site.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module, type RandomContext } from './module.js';
 
@@ -44,8 +45,15 @@ export class Linear extends Module {
     this.weight = this.addParameter('weight', init.uniform([outFeatures, inFeatures], bound));
     this.bias = bias ? this.addParameter('bias', init.uniform([outFeatures], bound)) : null;
   }
+  /** The precision site a policy attaches (src/precision); null computes in fp32. */
+  precision: LayerPrecision | null = null;
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    const q = this.precision;
+    const input = q ? q.input(x) : x;
+    const w = q ? q.param(this.weight, 0) : this.weight;
+    const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
+    const y = linear(input, w, b);
+    return q ? q.output(y) : y;
   }
 }
 
@@ -65,8 +73,15 @@ export class Conv2d extends Module {
     this.weight = this.addParameter('weight', init.uniform([outChannels, inChannels, kernel, kernel], bound));
     this.bias = options.bias === false ? null : this.addParameter('bias', init.uniform([outChannels], bound));
   }
+  /** The precision site a policy attaches (src/precision); null computes in fp32. */
+  precision: LayerPrecision | null = null;
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0 });
+    const q = this.precision;
+    const input = q ? q.input(x) : x;
+    const w = q ? q.param(this.weight, 0) : this.weight;
+    const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
+    const y = conv2d(input, w, b, { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0 });
+    return q ? q.output(y) : y;
   }
 }
 
@@ -108,8 +123,15 @@ export class BatchNorm extends Module {
     this.runningMean = this.addBuffer('running_mean', new Float32Array(channels)) as Float32Array;
     this.runningVar = this.addBuffer('running_var', new Float32Array(channels).fill(1)) as Float32Array;
   }
+  /** The precision site a policy attaches (src/precision); null computes in fp32. */
+  precision: LayerPrecision | null = null;
   forward(x: Tensor): Tensor {
-    return batchNorm(x, this.weight, this.bias, { mean: this.runningMean, var: this.runningVar }, { training: this.training, momentum: this.momentum, eps: this.eps });
+    const q = this.precision;
+    const input = q ? q.input(x) : x;
+    const w = q ? q.param(this.weight, 0) : this.weight;
+    const b = q ? q.param(this.bias, 1) : this.bias;
+    const y = batchNorm(input, w, b, { mean: this.runningMean, var: this.runningVar }, { training: this.training, momentum: this.momentum, eps: this.eps });
+    return q ? q.output(y) : y;
   }
 }
 

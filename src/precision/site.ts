@@ -1,0 +1,134 @@
+/**
+ * Where a policy meets a layer. A LayerPrecision holds one layer's
+ * quantizers for the current phase and gives the layer the three places it
+ * rounds: its parameters (weight role forward, gradient role backward), its
+ * input or output activation (activation role forward, error role backward),
+ * and its accumulator. Rounding itself is straight-through: the gradient of
+ * a rounding is taken as 1, and the role on the other side of the pass
+ * rounds what flows back.
+ */
+import { streamOf, StreamTag } from '../rng/uniform.js';
+import { accumulateGrad, opResult } from '../tensor/autograd.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ROLES, type ActivationPlacement, type Policy, type QuantizedRole, type Role } from './policy.js';
+import { AmaxHistory, emptyStats, type QuantizeStats, type Quantizer, type RandomKey } from './quantizer.js';
+
+/** What every site of a run shares: the seed, the step (for random streams) and whether this step measures errors. */
+export interface PrecisionContext {
+  seed: number;
+  step: number;
+  /** Measure the quantization error (telemetry) in this step, not only count events. */
+  measure: boolean;
+}
+
+/** Element indices of one (role, slot) start at this multiple: 2^42 elements per tensor, 4 slots per role. */
+const SLOT_SPAN = 2 ** 42;
+
+/**
+ * The random key of one rounding: the stream is (layer, step); the offset
+ * separates roles and the tensors within a role (weight / bias, optimizer
+ * slots), so no two roundings of a step share a random word.
+ */
+export function randomKey(ctx: PrecisionContext, layerIndex: number, role: Role, slot: number): RandomKey {
+  return { seed: ctx.seed, stream: streamOf(StreamTag.Quantize, layerIndex, ctx.step), offset: (ROLES.indexOf(role) * 4 + slot) * SLOT_SPAN };
+}
+
+/** The innermost dimension of a shape (blocks of block formats run along it). */
+const lastAxis = (shape: readonly number[]): number => (shape.length ? shape[shape.length - 1] : 1);
+
+export type Rounder = (src: Float32Array | Float64Array, dst: Float32Array, shape: readonly number[]) => void;
+
+/**
+ * Forward: y = fwd(x) (or x); backward: the incoming gradient rounded by
+ * `bwd` (or passed as it is). Float32 only: float64 tensors (gradient
+ * checks) are never quantized.
+ */
+export function roundingOp(x: Tensor, fwd: Rounder | null, bwd: Rounder | null): Tensor {
+  if (!(x.data instanceof Float32Array)) return x;
+  let data: Float32Array = x.data;
+  if (fwd) {
+    data = new Float32Array(x.size);
+    fwd(x.data, data, x.shape);
+  }
+  return opResult('round', data, x.shape, [x], (g) => {
+    if (bwd && g instanceof Float32Array) bwd(g, g, x.shape);
+    accumulateGrad(x, g);
+  });
+}
+
+export class LayerPrecision {
+  /** Quantizers of the current phase, by role (null: fp32). */
+  private roles = new Map<QuantizedRole, Quantizer | null>();
+  private accumulatorSpec: string | null = null;
+  /** Events and errors since the last telemetry read, by role. */
+  readonly stats = new Map<QuantizedRole, QuantizeStats>();
+  /** Delayed-amax histories, by role and slot ('weight/0'). */
+  readonly histories = new Map<string, AmaxHistory>();
+
+  constructor(
+    readonly layer: string,
+    /** The layer's position among the run's sites: its random stream index. */
+    readonly index: number,
+    readonly ctx: PrecisionContext,
+    private readonly placement: ActivationPlacement,
+  ) {}
+
+  /** Takes the quantizers of a policy phase. */
+  setPhase(policy: Policy, phase: number): void {
+    for (const role of ROLES) if (role !== 'accumulator' && role !== 'loss') this.roles.set(role, policy.quantizer(phase, this.layer, role));
+    this.accumulatorSpec = policy.accumulator(phase, this.layer);
+  }
+
+  quantizer(role: QuantizedRole): Quantizer | null {
+    return this.roles.get(role) ?? null;
+  }
+
+  /** The accumulator model spec of this layer (null: fp32). */
+  get accumulator(): string | null {
+    return this.accumulatorSpec;
+  }
+
+  private statsOf(role: QuantizedRole): QuantizeStats {
+    let s = this.stats.get(role);
+    if (!s) this.stats.set(role, (s = emptyStats()));
+    return s;
+  }
+
+  /** A rounder for (role, slot) keyed at the step it runs in. */
+  rounder(role: QuantizedRole, slot: number): Rounder | null {
+    const q = this.quantizer(role);
+    if (!q) return null;
+    const ctx = this.ctx;
+    const step = ctx.step;
+    return (src, dst, shape) => {
+      let h: AmaxHistory | undefined;
+      const sc = q.spec.scaling;
+      if (sc?.amax === 'delayed') {
+        const key = `${role}/${slot}`;
+        h = this.histories.get(key);
+        if (!h || h.values.length !== (sc.history ?? 16)) this.histories.set(key, (h = new AmaxHistory(sc.history ?? 16)));
+      }
+      q.apply(src, dst, randomKey({ ...ctx, step }, this.index, role, slot), lastAxis(shape), this.statsOf(role), ctx.measure, h ?? null);
+    };
+  }
+
+  /** A parameter as the layer computes with it: rounded by the weight role; its gradient rounded by the gradient role. */
+  param(t: Tensor, slot: number): Tensor {
+    return roundingOp(t, this.rounder('weight', slot), this.rounder('gradient', slot));
+  }
+
+  /** The layer's input: rounded here when activations are placed at inputs. */
+  input(x: Tensor): Tensor {
+    return this.placement === 'input' ? roundingOp(x, this.rounder('activation', 0), this.rounder('error', 0)) : x;
+  }
+
+  /** The layer's output: rounded here when activations are placed at outputs. */
+  output(y: Tensor): Tensor {
+    return this.placement === 'output' ? roundingOp(y, this.rounder('activation', 0), this.rounder('error', 0)) : y;
+  }
+
+  /** Rounds a stored array in place (master weights, optimizer state) with a role's quantizer. */
+  roundStored(role: 'master' | 'optimizer', slot: number, data: Float32Array, shape: readonly number[]): void {
+    this.rounder(role, slot)?.(data, data, shape);
+  }
+}
