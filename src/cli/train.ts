@@ -7,7 +7,7 @@ import { createModel } from '../nn/zoo.js';
 import { loadCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
 import { progressSink } from '../train/progress.js';
 import { RecipeError, resolveRecipe, validatePartial, type Recipe } from '../train/recipe.js';
-import { evaluate, RUN_FILES, train } from '../train/trainer.js';
+import { createEmulation, evaluate, RUN_FILES, train } from '../train/trainer.js';
 import { parseArgs, UsageError, type ParsedArgs } from './args.js';
 
 export const TRAIN_USAGE = `precis train [options]        train a model; writes a run directory
@@ -30,14 +30,17 @@ export const TRAIN_USAGE = `precis train [options]        train a model; writes 
   --download             fetch missing dataset files from their published URLs into the cache
   --out DIR              run directory (default runs/<model>-<dataset>)
   --resume               continue the run in --out from its checkpoint
-  --recipe FILE          a JSON recipe; flags override its fields
+  --recipe FILE          a JSON recipe; flags override its fields. Emulated arithmetic (the
+                         "precision" policy, "lossScaling") is set in recipes: see recipes/ and docs/precision.md
   --threads N            native threads (default: PRECIS_THREADS or all cores)
   --backend NAME         native | wasm | js (default: the fastest that loads)
   --eval-batch-size N, --log-every N, --checkpoint-every N
   The run directory gets recipe.json, metrics.jsonl, summary.json and checkpoint.safetensors.
 
-precis eval --checkpoint FILE [--data-dir DIR] [--backend NAME] [--threads N] [--json]
-  test-set accuracy and loss of a checkpoint`;
+precis eval --checkpoint FILE [--precision FILE|none] [--data-dir DIR] [--backend NAME] [--threads N] [--json]
+  test-set accuracy and loss of a checkpoint, in the arithmetic of its run's precision policy,
+  or of the policy in --precision FILE (a policy object, or a recipe whose "precision" is used;
+  e.g. zero-shot evaluation of an fp32 run with a narrow accumulator), or in fp32 (none)`;
 
 const VALUE_FLAGS = [
   'model', 'dataset', 'epochs', 'batch-size', 'optimizer', 'lr', 'momentum', 'weight-decay', 'schedule', 'seed', 'widths', 'dropout',
@@ -123,17 +126,35 @@ export async function trainCommand(argv: readonly string[], out: (line: string) 
   out(`wrote ${join(runDir, RUN_FILES.summary)}`);
 }
 
+/** The policy eval uses: the run's own, none ('none'), or one read from a JSON file (zero-shot evaluation in other arithmetic). */
+function evalPolicy(flag: string | undefined, own: Recipe['precision']): Recipe['precision'] {
+  if (flag === undefined) return own;
+  if (flag === 'none') return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(flag, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read the precision policy ${flag}: ${(e as Error).message}`, 'pass a JSON file holding a policy object, as a recipe\'s "precision" field');
+  }
+  const obj = v as Record<string, unknown>;
+  // A whole recipe may be given: its precision field is the policy.
+  const policy = obj && typeof obj === 'object' && 'precision' in obj ? obj.precision : v;
+  return validatePartial({ precision: policy }, flag).precision ?? null;
+}
+
 export async function evalCommand(argv: readonly string[], out: (line: string) => void): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) { out(TRAIN_USAGE.slice(TRAIN_USAGE.indexOf('precis eval'))); return; }
-  const args = parseArgs(argv, { values: ['checkpoint', 'data-dir', 'backend', 'threads', 'batch-size'], booleans: ['json', 'download'] }, 'see `precis eval --help`');
+  const args = parseArgs(argv, { values: ['checkpoint', 'data-dir', 'backend', 'threads', 'batch-size', 'precision'], booleans: ['json', 'download'] }, 'see `precis eval --help`');
   const path = args.flags.get('checkpoint') ?? args.positional[0];
   if (!path) throw new UsageError('precis eval needs --checkpoint FILE', 'e.g. precis eval --checkpoint runs/lenet5-mnist/checkpoint.safetensors');
   const ckpt = loadCheckpoint(path);
-  const flags = recipeFromFlags({ ...args, flags: new Map([...args.flags].filter(([k]) => k !== 'checkpoint').map(([k, v]) => [k === 'batch-size' ? 'eval-batch-size' : k, v])) });
-  const recipe = { ...ckpt.recipe, ...flags };
+  const flags = recipeFromFlags({ ...args, flags: new Map([...args.flags].filter(([k]) => k !== 'checkpoint' && k !== 'precision').map(([k, v]) => [k === 'batch-size' ? 'eval-batch-size' : k, v])) });
+  const recipe = { ...ckpt.recipe, ...flags, precision: evalPolicy(args.flags.get('precision'), ckpt.recipe.precision ?? null) };
   setBackend(recipe.backend).setThreads(recipe.threads);
   const model = createModel(recipe.model, { seed: recipe.seed, widths: recipe.widths ?? undefined, dropout: recipe.dropout ?? undefined });
   restoreCheckpoint(path, ckpt, model, null);
+  const emulation = createEmulation(recipe, model);
+  emulation.beginStep(ckpt.position.globalStep, ckpt.position.epoch, false);
   const dataset = await openDataset(recipe, args.booleans.has('download'), (s) => process.stderr.write(`${s}\n`));
   const r = evaluate(model, dataset, recipe.evalBatchSize);
   if (args.booleans.has('json')) out(JSON.stringify({ checkpoint: path, dataset: dataset.name, sample: dataset.sample, testAccuracy: r.accuracy, testLoss: r.loss }));

@@ -13,7 +13,7 @@ import { quantize } from '../formats/quantize.js';
 
 /** A recipe or policy field that is not valid; `field` is its dotted path ('precision.default.weight.format'). */
 export class PolicyError extends PrecisError {
-  constructor(readonly field: string, problem: string, hint: string) {
+  constructor(readonly field: string, readonly problem: string, hint: string) {
     super('E_POLICY', `${field}: ${problem}`, hint);
     this.name = 'PolicyError';
   }

@@ -52,3 +52,95 @@ export function roleReport(q: Quantizer, s: QuantizeStats): RoleReport {
   }
   return r;
 }
+
+/** One layer × role over a whole run: event fractions weighted by values, errors averaged over the logged steps. */
+export interface RoleSummary {
+  format: string;
+  values: number;
+  overflow: number;
+  overflowAs: RoleReport['overflowAs'];
+  flushed: number;
+  nan: number;
+  /** Mean over the logged steps that measured it. */
+  meanRelativeRms?: number;
+  meanSnrDb?: number;
+}
+
+/** A telemetry line of metrics.jsonl (what Emulation.report() returns, plus the position). */
+export interface TelemetryLine {
+  type: 'telemetry';
+  globalStep: number;
+  layers: Record<string, LayerReport>;
+  loss?: RoleReport;
+  lossScale?: number;
+  skippedSteps?: number;
+  overflowSteps: number;
+}
+
+export interface PrecisionSummary {
+  layers: Record<string, Record<string, RoleSummary>>;
+  loss?: RoleSummary;
+  /** Logged steps whose gradients were not finite (skipped when loss scaling is on). */
+  overflowSteps: number;
+  lossScale?: number;
+  skippedSteps?: number;
+}
+
+class RoleTotals {
+  values = 0; overflow = 0; flushed = 0; nan = 0;
+  rms = 0; snr = 0; measured = 0; snrFinite = 0;
+  constructor(readonly format: string, readonly overflowAs: RoleReport['overflowAs']) {}
+  add(r: RoleReport): void {
+    this.values += r.values;
+    this.overflow += r.overflow * r.values;
+    this.flushed += r.flushed * r.values;
+    this.nan += r.nan * r.values;
+    if (r.relativeRms !== undefined && Number.isFinite(r.relativeRms)) {
+      this.rms += r.relativeRms;
+      this.measured++;
+    }
+    if (r.snrDb !== undefined && Number.isFinite(r.snrDb)) {
+      this.snr += r.snrDb;
+      this.snrFinite++;
+    }
+  }
+  summary(): RoleSummary {
+    const s: RoleSummary = {
+      format: this.format, values: this.values, overflowAs: this.overflowAs,
+      overflow: fraction(this.overflow, this.values), flushed: fraction(this.flushed, this.values), nan: fraction(this.nan, this.values),
+    };
+    if (this.measured > 0) s.meanRelativeRms = this.rms / this.measured;
+    if (this.snrFinite > 0) s.meanSnrDb = this.snr / this.snrFinite;
+    return s;
+  }
+}
+
+/** Sums a run's telemetry lines (any order of layers and roles; lines of other types are ignored). */
+export function summarizeTelemetry(lines: readonly object[]): PrecisionSummary {
+  const layers = new Map<string, Map<string, RoleTotals>>();
+  let loss: RoleTotals | null = null;
+  const out: PrecisionSummary = { layers: {}, overflowSteps: 0 };
+  for (const raw of lines) {
+    const line = raw as TelemetryLine;
+    if (line.type !== 'telemetry') continue;
+    for (const [layer, roles] of Object.entries(line.layers ?? {})) {
+      let m = layers.get(layer);
+      if (!m) layers.set(layer, (m = new Map()));
+      for (const [role, r] of Object.entries(roles)) {
+        let t = m.get(role);
+        if (!t || t.format !== r.format) m.set(role, (t = new RoleTotals(r.format, r.overflowAs))); // a precision switch starts afresh
+        t.add(r);
+      }
+    }
+    if (line.loss) {
+      if (!loss || loss.format !== line.loss.format) loss = new RoleTotals(line.loss.format, line.loss.overflowAs);
+      loss.add(line.loss);
+    }
+    out.overflowSteps += line.overflowSteps ?? 0;
+    if (line.lossScale !== undefined) out.lossScale = line.lossScale;
+    if (line.skippedSteps !== undefined) out.skippedSteps = line.skippedSteps;
+  }
+  for (const [layer, m] of layers) out.layers[layer] = Object.fromEntries([...m].map(([role, t]) => [role, t.summary()]));
+  if (loss) out.loss = loss.summary();
+  return out;
+}

@@ -31,8 +31,10 @@ export interface Checkpoint {
   readonly tensors: Map<string, SafetensorsEntry>;
 }
 
-export function saveCheckpoint(path: string, recipe: Recipe, position: RunPosition, model: Model, optimizer: Optimizer): void {
+/** `extra` holds the precision state (loss scale, amax histories), saved under 'precision/'. */
+export function saveCheckpoint(path: string, recipe: Recipe, position: RunPosition, model: Model, optimizer: Optimizer, extra: ReadonlyMap<string, Float32Array | Float64Array> = new Map()): void {
   const tensors = new Map<string, SafetensorsEntry>();
+  for (const [name, v] of extra) tensors.set(`precision/${name}`, { data: v, shape: [v.length] });
   for (const [name, t] of model.module.namedParameters()) tensors.set(`param/${name}`, { data: t.data, shape: t.shape });
   for (const [name, b] of model.module.namedBuffers()) tensors.set(`buffer/${name}`, { data: b, shape: [b.length] });
   for (const [name, s] of optimizer.state()) tensors.set(`optim/${name}`, { data: s, shape: [s.length] });

@@ -10,6 +10,9 @@ import { PrecisError } from '../errors.js';
 import { MODEL_NAMES, type ModelName } from '../nn/zoo.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../optim/index.js';
 import { parseSchedule } from '../optim/schedule.js';
+import { LossScaler, type LossScalingInput } from '../precision/loss-scale.js';
+import { Policy, type PolicyInput } from '../precision/policy.js';
+import { PolicyError } from '../precision/quantizer.js';
 
 export interface Recipe {
   model: ModelName;
@@ -41,6 +44,12 @@ export interface Recipe {
   logEvery: number;
   /** Also checkpoint every this many steps (0: only at the end of each epoch). */
   checkpointEvery: number;
+  /** What the run is (free text, e.g. the paper and table it reproduces). */
+  description: string | null;
+  /** The precision policy: formats and rounding per layer and role (null: fp32 throughout). */
+  precision: PolicyInput | null;
+  /** Loss scaling (null: none). */
+  lossScaling: LossScalingInput | null;
 }
 
 export class RecipeError extends PrecisError {
@@ -76,6 +85,17 @@ const schedule: Check = (v, f) => {
   return v;
 };
 
+/** A nested field validated by its own parser; its errors name the full path ('precision.default.weight'). */
+const nested = (parse: (v: unknown, field: string) => unknown): Check => (v, f) => {
+  try {
+    parse(v, f);
+  } catch (e) {
+    if (e instanceof PolicyError) throw new RecipeError(e.field, e.problem, e.hint);
+    throw e;
+  }
+  return v;
+};
+
 const FIELDS: Record<keyof Recipe, Check> = {
   model: oneOf(MODEL_NAMES),
   widths: nullable(widths),
@@ -97,6 +117,9 @@ const FIELDS: Record<keyof Recipe, Check> = {
   evalBatchSize: int(1, 65536, '1000'),
   logEvery: int(1, 1e9, '50'),
   checkpointEvery: int(0, 1e9, '0'),
+  description: nullable((v, f) => (typeof v === 'string' ? v : fail(f, v, 'a string', '"PositNN Table 3, O12-L12"'))),
+  precision: nullable(nested((v, f) => Policy.parse(v, f))),
+  lossScaling: nullable(nested((v, f) => LossScaler.parse(v, f))),
 };
 
 export const RECIPE_FIELDS = Object.keys(FIELDS) as (keyof Recipe)[];
@@ -125,6 +148,9 @@ export function defaultRecipe(model: ModelName, backend: BackendName, threads: n
     evalBatchSize: 1000,
     logEvery: 50,
     checkpointEvery: 0,
+    description: null,
+    precision: null,
+    lossScaling: null,
   };
 }
 

@@ -12,9 +12,13 @@ import { PrecisError } from '../errors.js';
 import { createModel, type Model } from '../nn/zoo.js';
 import { createOptimizer, type Optimizer } from '../optim/index.js';
 import { learningRate, parseSchedule } from '../optim/schedule.js';
+import { Emulation } from '../precision/emulation.js';
+import { LossScaler } from '../precision/loss-scale.js';
+import { Policy } from '../precision/policy.js';
+import { summarizeTelemetry, type PrecisionSummary } from '../precision/telemetry.js';
 import { backward, noGrad } from '../tensor/autograd.js';
 import { softmaxCrossEntropy } from '../tensor/ops/loss.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, type FloatArray } from '../tensor/tensor.js';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type RunPosition } from './checkpoint.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import type { Recipe } from './recipe.js';
@@ -37,6 +41,23 @@ export interface Summary {
   isa: string;
   threads: number;
   parameters: number;
+  /** Emulated runs: telemetry over the logged steps, and the final loss scale. */
+  precision?: PrecisionSummary;
+}
+
+/** The emulation of a recipe, attached to its model (precision policy and loss scaling). */
+export function createEmulation(recipe: Recipe, model: Model): Emulation {
+  return new Emulation(model.module, {
+    policy: recipe.precision ? Policy.parse(recipe.precision) : null,
+    lossScaling: recipe.lossScaling ? LossScaler.parse(recipe.lossScaling) : null,
+    seed: recipe.seed,
+  });
+}
+
+function prefixed(tensors: ReadonlyMap<string, { data: FloatArray }>, prefix: string): Map<string, FloatArray> {
+  const out = new Map<string, FloatArray>();
+  for (const [name, e] of tensors) if (name.startsWith(prefix)) out.set(name.slice(prefix.length), e.data);
+  return out;
 }
 
 export class TrainingError extends PrecisError {
@@ -125,6 +146,7 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
   const optimizer: Optimizer = createOptimizer(recipe.optimizer, model.module.namedParameters(), {
     lr: recipe.lr, momentum: recipe.momentum, nesterov: recipe.nesterov, weightDecay: recipe.weightDecay,
   });
+  const emulation = createEmulation(recipe, model);
   const schedule = parseSchedule(recipe.schedule);
   const stepsPerEpoch = batchCount(dataset.train.count, recipe.batchSize);
   let pos: RunPosition = { epoch: 0, step: 0, globalStep: 0, trainSeconds: 0 };
@@ -135,6 +157,7 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
     }
     const ckpt = loadCheckpoint(paths.checkpoint);
     restoreCheckpoint(paths.checkpoint, ckpt, model, optimizer);
+    emulation.loadState(prefixed(ckpt.tensors, 'precision/'));
     pos = { ...ckpt.position };
     // Lines logged after the checkpoint belong to the lost part of the run; the resumed run logs them again.
     const kept = readMetrics(paths.metrics).filter((m) => m.globalStep <= pos.globalStep);
@@ -143,7 +166,8 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
     writeFileAtomic(paths.recipe, `${JSON.stringify(recipe, null, 2)}\n`);
   }
   const log = (m: MetricLine) => appendFileSync(paths.metrics, `${JSON.stringify(m)}\n`);
-  const checkpoint = () => saveCheckpoint(paths.checkpoint, recipe, pos, model, optimizer);
+  const checkpoint = () => saveCheckpoint(paths.checkpoint, recipe, pos, model, optimizer, emulation.state());
+  const emulating = emulation.policy !== null || emulation.lossScaler !== null;
   if (dataset.sample) progress.line(`using the bundled MNIST sample (${dataset.train.count} training, ${dataset.test.count} test images); pass --data-dir, or --download, for the full set`);
 
   let last: Evaluation | null = null;
@@ -161,8 +185,10 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
       const t0 = performance.now();
       optimizer.lr = learningRate(schedule, recipe.lr, { epoch, step: b.step, stepsPerEpoch, epochs: recipe.epochs });
       model.rng.step = pos.globalStep;
+      const logStep = b.step % recipe.logEvery === 0 || b.step + 1 === stepsPerEpoch;
+      emulation.beginStep(pos.globalStep, epoch, logStep);
       const logits = model.module.forward(new Tensor(b.x, b.shape));
-      const lossT = softmaxCrossEntropy(logits, b.y);
+      const lossT = emulation.loss(logits, b.y);
       const loss = lossT.item();
       if (!Number.isFinite(loss)) {
         log({ type: 'stopped', reason: 'non-finite loss', loss: String(loss), epoch, step: b.step, globalStep: pos.globalStep });
@@ -170,8 +196,12 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
         const kept = existsSync(paths.checkpoint) ? `the last good checkpoint is ${paths.checkpoint} (epoch ${loadCheckpoint(paths.checkpoint).position.epoch + 1})` : 'no checkpoint had been written yet';
         throw new TrainingError('E_NONFINITE_LOSS', `the loss became ${loss} at epoch ${epoch + 1}, step ${b.step}; training stopped and ${kept}`, 'lower the learning rate (--lr) or check the data');
       }
-      backward(lossT);
-      optimizer.step();
+      backward(lossT, emulation.lossSeed());
+      // With loss scaling, a step whose gradients overflowed is skipped (and the scale backs off).
+      if (emulation.applyGradients(optimizer.params, epoch)) {
+        optimizer.step();
+        emulation.afterUpdate(optimizer);
+      }
       optimizer.zeroGrad();
       const dt = (performance.now() - t0) / 1000;
       pos.trainSeconds += dt;
@@ -181,8 +211,9 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
       correct += batchCorrect;
       lossSum += loss * b.n;
       pos = { ...pos, step: b.step + 1, globalStep: pos.globalStep + 1 };
-      if (b.step % recipe.logEvery === 0 || pos.step === stepsPerEpoch) {
+      if (logStep) {
         log({ type: 'train', epoch, step: b.step, globalStep: pos.globalStep, loss, accuracy: batchCorrect / b.n, lr: optimizer.lr });
+        if (emulating) log({ type: 'telemetry', epoch, step: b.step, globalStep: pos.globalStep, ...emulation.report() } as unknown as MetricLine);
       }
       const done = pos.globalStep - runStart;
       const rate = secondsThisRun > 0 ? done / secondsThisRun : 0;
@@ -200,6 +231,7 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
       }
     }
     last = evaluate(model, dataset, recipe.evalBatchSize);
+    emulation.report(); // evaluation's roundings are not training telemetry
     pos = { ...pos, epoch: epoch + 1, step: 0 };
     log({ type: 'eval', epoch, globalStep: pos.globalStep, testLoss: last.loss, testAccuracy: last.accuracy, trainLoss: lossSum / Math.max(1, seen), trainAccuracy: correct / Math.max(1, seen) });
     progress.done();
@@ -225,6 +257,7 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
     threads: getBackend().threads(),
     parameters: model.module.parameterCount(),
   };
+  if (emulating) summary.precision = summarizeTelemetry(readMetrics(paths.metrics));
   writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

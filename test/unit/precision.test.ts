@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseScalarFormat } from '../../src/formats/format.js';
+import { quantize } from '../../src/formats/quantize.js';
+import { createModel } from '../../src/nn/zoo.js';
+import { createOptimizer } from '../../src/optim/index.js';
+import { Emulation } from '../../src/precision/emulation.js';
+import { LossScaler } from '../../src/precision/loss-scale.js';
+import { roundedCrossEntropy } from '../../src/precision/loss.js';
+import { globRegExp, Policy } from '../../src/precision/policy.js';
+import { AmaxHistory, emptyStats, parseQuantizer } from '../../src/precision/quantizer.js';
+import { LayerPrecision, randomKey, roundingOp } from '../../src/precision/site.js';
+import { summarizeTelemetry } from '../../src/precision/telemetry.js';
+import { backward } from '../../src/tensor/autograd.js';
+import { softmaxCrossEntropy } from '../../src/tensor/ops/loss.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { validatePartial } from '../../src/train/recipe.js';
+import { Rng } from '../support/rng.js';
+
+function randomArray(n: number, seed: number, scale = 1): Float32Array {
+  const r = new Rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (r.u32() / 2 ** 32 - 0.5) * 2 * scale;
+  return a;
+}
+
+/** Whether every value is one the format can hold. */
+function onGrid(a: Float32Array, spec: string): boolean {
+  const q = new Float32Array(a.length);
+  quantize(a, q, spec);
+  return a.every((v, i) => Object.is(v, q[i]));
+}
+
+describe('quantizers', () => {
+  it('take a format string or an object, with the format\'s own overflow by default', () => {
+    const q = parseQuantizer('f', 'e5m2');
+    assert.equal(q.spec.rounding, 'nearest');
+    assert.equal(q.spec.overflow, 'format');
+    assert.equal(q.toJSON(), 'e5m2');
+    const s = parseQuantizer('f', { format: 'fixed<16,8>', rounding: 'stochastic', randomBits: 8 });
+    assert.equal(s.stochastic, true);
+    assert.deepEqual(s.toJSON(), { format: 'fixed<16,8>', rounding: 'stochastic', overflow: 'format', subnormals: 'keep', randomBits: 8, scaling: null });
+  });
+  it('name the bad part of a spec', () => {
+    const cases: [unknown, RegExp][] = [
+      ['e4m4', /^x\.format: invalid format spec 'e4m4'/],
+      [{ format: 'e5m2', rounding: 'banker' }, /^x\.rounding: expected one of nearest/],
+      [{ format: 'e5m2', overflow: 'clip' }, /^x\.overflow/],
+      [{ format: 'e5m2', randomBits: 30 }, /^x\.randomBits: expected an integer in 1\.\.24/],
+      [{ format: 'e5m2', scale: 2 }, /^x\.scale: is not a known field/],
+      [{ format: 'e5m2', scaling: { amax: 'max' } }, /^x\.scaling\.amax/],
+      [{ format: 'e5m2', scaling: { amax: 'delayed', history: 0 } }, /^x\.scaling\.history/],
+      [{ rounding: 'nearest' }, /^x\.format: expected a format spec string/],
+      [3, /^x: expected a format string or an object/],
+    ];
+    for (const [v, re] of cases) assert.throws(() => parseQuantizer('x', v), (e: Error) => re.test(e.message));
+  });
+  it('round exactly as quantize() does, and count what happened', () => {
+    const src = Float32Array.of(1, 70000, 1e-9, NaN, 0.3);
+    const dst = new Float32Array(5);
+    const stats = emptyStats();
+    parseQuantizer('q', { format: 'fp16', overflow: 'saturate' }).apply(src, dst, { seed: 0, stream: 0, offset: 0 }, 1, stats, true);
+    const want = new Float32Array(5);
+    quantize(src, want, 'fp16', { overflow: 'saturate' });
+    assert.deepEqual(dst, want);
+    assert.equal(stats.count, 5);
+    assert.equal(stats.overflow, 1);
+    assert.equal(stats.flushed, 1);
+    assert.equal(stats.nan, 1);
+    assert.equal(stats.measured, 4);
+  });
+  it('scale tensors by their amax, by a power of two unless told otherwise', () => {
+    const q = parseQuantizer('q', { format: 'e4m3', scaling: 'current' });
+    const src = Float32Array.of(0.001, -0.002, 0.0005);
+    const dst = new Float32Array(3);
+    q.apply(src, dst, { seed: 0, stream: 0, offset: 0 }, 1, null, false);
+    const s = q.scaleFor(0.002);
+    assert.equal(s, 2 ** Math.floor(Math.log2(448 / 0.002)));
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(dst[i] - src[i]) <= Math.abs(src[i]) * 2 ** -4);
+    // without scaling, 0.0005 is deep in e4m3's subnormals and loses most of its bits
+    const plain = new Float32Array(3);
+    parseQuantizer('q', 'e4m3').apply(src, plain, { seed: 0, stream: 0, offset: 0 }, 1, null, false);
+    assert.ok(Math.abs(plain[2] - src[2]) > Math.abs(dst[2] - src[2]));
+    assert.equal(parseQuantizer('q', { format: 'e4m3', scaling: { amax: 'current', pow2: false } }).scaleFor(2), 224);
+  });
+  it('use the delayed amax of previous tensors, not the current one', () => {
+    const q = parseQuantizer('q', { format: 'e4m3', scaling: { amax: 'delayed', history: 2 } });
+    const h = new AmaxHistory(2);
+    const key = { seed: 0, stream: 0, offset: 0 };
+    const out = new Float32Array(1);
+    q.apply(Float32Array.of(1), out, key, 1, null, false, h); // first use: its own amax
+    q.apply(Float32Array.of(1000), out, key, 1, null, false, h); // scaled for amax 1: 1000·256 overflows e4m3 → NaN
+    assert.ok(Number.isNaN(out[0]));
+    assert.equal(h.max(), 1000);
+    q.apply(Float32Array.of(3), out, key, 1, null, false, h);
+    q.apply(Float32Array.of(3), out, key, 1, null, false, h);
+    assert.equal(h.max(), 3); // the window has forgotten 1000
+  });
+});
+
+describe('policies', () => {
+  const policy = Policy.parse({
+    default: { weight: 'e5m2', activation: 'e5m2', error: { format: 'e5m2', rounding: 'stochastic' }, loss: 'fp16', accumulator: 'fp32' },
+    layers: { 'conv*': { weight: 'e4m3' }, conv1: { weight: null, activation: null } },
+    switch: [{ epoch: 3, default: { weight: 'fp16' } }],
+  });
+  it('resolve defaults, overrides (later entries win) and null as fp32', () => {
+    assert.equal(policy.quantizer(0, 'fc1', 'weight')?.spec.format, 'e5m2');
+    assert.equal(policy.quantizer(0, 'conv2', 'weight')?.spec.format, 'e4m3');
+    assert.equal(policy.quantizer(0, 'conv1', 'weight'), null);
+    assert.equal(policy.quantizer(0, 'conv1', 'error')?.spec.rounding, 'stochastic');
+    assert.equal(policy.quantizer(0, 'fc1', 'gradient'), null);
+    assert.equal(policy.lossQuantizer(0)?.spec.format, 'fp16');
+    assert.equal(policy.accumulator(0, 'fc1'), 'fp32');
+  });
+  it('switch phases by epoch', () => {
+    assert.equal(policy.phaseIndex(2), 0);
+    assert.equal(policy.phaseIndex(3), 1);
+    assert.equal(policy.phaseIndex(9), 1);
+    assert.deepEqual(policy.switchEpochs, [3]);
+    assert.equal(policy.quantizer(1, 'fc1', 'weight')?.spec.format, 'fp16');
+    assert.equal(policy.quantizer(1, 'fc1', 'activation'), null);
+  });
+  it('globs match whole names', () => {
+    assert.ok(globRegExp('layer1.*.conv?').test('layer1.0.conv1'));
+    assert.ok(!globRegExp('conv1').test('conv10'));
+    assert.ok(!globRegExp('fc.1').test('fcx1'));
+  });
+  it('errors name the field, and a glob that matches nothing is an error', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ default: { weights: 'e5m2' } }, /^precision\.default\.weights: is not a role/],
+      [{ layers: { fc1: { loss: 'fp16' } } }, /^precision\.layers\.fc1\.loss: the loss role is not per layer/],
+      [{ default: { activation: { format: 'e9m9' } } }, /^precision\.default\.activation\.format/],
+      [{ activationAt: 'middle' }, /^precision\.activationAt/],
+      [{ switch: [{ epoch: 0 }] }, /^precision\.switch\[0\]\.epoch/],
+      [{ switch: [{ epoch: 2 }, { epoch: 2 }] }, /^precision\.switch\[1\]\.epoch/],
+      [{ default: { accumulator: 3 } }, /^precision\.default\.accumulator/],
+      [{ defaults: {} }, /^precision\.defaults: is not a known field/],
+    ];
+    for (const [v, re] of cases) assert.throws(() => Policy.parse(v), (e: Error) => re.test(e.message), JSON.stringify(v));
+    const p = Policy.parse({ layers: { fc9: { weight: 'e5m2' } } });
+    assert.throws(() => p.checkLayers('precision', ['fc1', 'fc2']), /precision\.layers\.fc9: matches no layer[\s\S]*fc1, fc2/);
+  });
+  it('recipe errors name the nested field', () => {
+    assert.throws(() => validatePartial({ precision: { default: { weight: { format: 'e5m2', rounding: 'x' } } } }, 'r.json'), /recipe field 'precision\.default\.weight\.rounding'/);
+    assert.throws(() => validatePartial({ lossScaling: { mode: 'enhanced' } }, 'r.json'), /recipe field 'lossScaling\.minimum'/);
+  });
+});
+
+describe('rounding sites', () => {
+  const ctx = { seed: 7, step: 3, measure: false };
+  it('roundingOp rounds forward with one quantizer and the gradient with another (straight through)', () => {
+    const x = new Tensor(Float32Array.of(0.3, -1.7, 2.2), [3], true);
+    const fwd = parseQuantizer('a', 'e4m3');
+    const bwd = parseQuantizer('e', 'e5m2');
+    const key = { seed: 0, stream: 0, offset: 0 };
+    const y = roundingOp(x, (s, d) => fwd.apply(s, d, key, 1, null, false), (s, d) => bwd.apply(s, d, key, 1, null, false));
+    const want = new Float32Array(3);
+    quantize(x.data as Float32Array, want, 'e4m3');
+    assert.deepEqual(y.data, want);
+    backward(y, Float32Array.of(0.3, 1, -0.1));
+    const g = new Float32Array(3);
+    quantize(Float32Array.of(0.3, 1, -0.1), g, 'e5m2');
+    assert.deepEqual(x.grad, g);
+  });
+  it('stochastic keys differ by layer, role, slot and step, and repeat for the same ones', () => {
+    const k = (layer: number, role: 'weight' | 'error', slot: number, step: number) => randomKey({ ...ctx, step }, layer, role, slot);
+    const keys = [k(0, 'weight', 0, 3), k(1, 'weight', 0, 3), k(0, 'error', 0, 3), k(0, 'weight', 1, 3), k(0, 'weight', 0, 4)].map((x) => `${x.stream}/${x.offset}`);
+    assert.equal(new Set(keys).size, keys.length);
+    assert.deepEqual(k(2, 'error', 1, 9), k(2, 'error', 1, 9));
+  });
+  it('a Linear layer computes with rounded weights and activations and rounds its errors and gradients', () => {
+    const model = createModel('mlp', { seed: 1, widths: [6, 5, 3] });
+    const em = new Emulation(model.module, {
+      policy: Policy.parse({ default: { weight: 'e4m3', activation: 'e5m2', error: 'e5m2', gradient: 'e4m3' } }),
+      lossScaling: null, seed: 1,
+    });
+    assert.deepEqual(em.sites.map((s) => s.layer), ['fc1', 'fc2']);
+    em.beginStep(0, 0, false);
+    const x = new Tensor(randomArray(4 * 6, 2), [4, 6]);
+    const logits = model.module.forward(x);
+    assert.ok(onGrid(logits.data as Float32Array, 'e5m2'));
+    backward(em.loss(logits, [0, 1, 2, 0]));
+    for (const [, p] of model.module.namedParameters()) assert.ok(onGrid(p.grad as Float32Array, 'e4m3'));
+    // The weights themselves (the master copy) are not rounded: only the copy the layer computes with.
+    const w = model.module.namedParameters()[0][1].data as Float32Array;
+    assert.ok(!onGrid(w, 'e4m3'));
+  });
+  it('the master copy and the optimizer state are rounded after each update', () => {
+    const model = createModel('mlp', { seed: 1, widths: [6, 5, 3] });
+    const em = new Emulation(model.module, {
+      policy: Policy.parse({ default: { master: { format: 'bf16', rounding: 'stochastic' }, optimizer: 'fp16' } }), lossScaling: null, seed: 1,
+    });
+    const opt = createOptimizer('sgd', model.module.namedParameters(), { lr: 0.1, momentum: 0.9 });
+    em.beginStep(0, 0, false);
+    backward(em.loss(model.module.forward(new Tensor(randomArray(12, 3), [2, 6])), [1, 2]));
+    opt.step();
+    em.afterUpdate(opt);
+    for (const [name, p] of model.module.namedParameters()) {
+      assert.ok(onGrid(p.data as Float32Array, 'bf16'), name);
+      assert.ok(onGrid(opt.liveState(name)[0][1] as Float32Array, 'fp16'), name);
+    }
+  });
+  it('placement at inputs rounds what each layer reads', () => {
+    const model = createModel('mlp', { seed: 1, widths: [6, 5, 3] });
+    const em = new Emulation(model.module, { policy: Policy.parse({ default: { activation: 'e2m1' }, activationAt: 'input' }), lossScaling: null, seed: 1 });
+    em.beginStep(0, 0, false);
+    const site = em.sites[0];
+    assert.ok(site instanceof LayerPrecision);
+    const x = new Tensor(randomArray(12, 4), [2, 6]);
+    assert.ok(onGrid(site.input(x).data as Float32Array, 'e2m1'));
+    assert.equal(site.output(x), x);
+  });
+});
+
+describe('loss role', () => {
+  it('rounds the probabilities, the loss and the derivative once each, straight from float64', () => {
+    const logits = new Tensor(randomArray(4 * 5, 9, 3), [4, 5], true);
+    const labels = [0, 4, 2, 2];
+    const q = parseQuantizer('l', 'posit<8,2>');
+    const loss = roundedCrossEntropy(logits, labels, (s, d) => q.apply(s, d, { seed: 0, stream: 0, offset: 0 }, 1, null, false));
+    const exact = softmaxCrossEntropy(new Tensor(logits.data, [4, 5]), labels).item();
+    assert.equal(loss.item(), parseScalarFormat('posit<8,2>').round(exact));
+    backward(loss);
+    assert.ok(onGrid(logits.grad as Float32Array, 'posit<8,2>'));
+  });
+});
+
+describe('loss scaling', () => {
+  it('dynamic: grows after clean steps, backs off and skips on overflow', () => {
+    const s = LossScaler.parse({ mode: 'dynamic', scale: 8, interval: 2 });
+    assert.equal(s.endStep(false, 0), true);
+    assert.equal(s.endStep(false, 0), true);
+    assert.equal(s.scale, 16);
+    assert.equal(s.endStep(true, 0), false);
+    assert.equal(s.scale, 8);
+    assert.equal(s.state.skipped, 1);
+  });
+  it('enhanced: the scale never falls below the epoch\'s minimum', () => {
+    const s = LossScaler.parse({ mode: 'enhanced', scale: 4, interval: 1000, minimum: [[0, 1], [2, 64]] });
+    s.beginStep(0);
+    s.endStep(true, 0);
+    s.endStep(true, 0);
+    s.endStep(true, 0);
+    assert.equal(s.scale, 1);
+    s.beginStep(2);
+    assert.equal(s.scale, 64);
+    s.endStep(true, 2);
+    assert.equal(s.scale, 64);
+  });
+  it('static: fixed, skips overflowed steps', () => {
+    const s = LossScaler.parse({ mode: 'static', scale: 128 });
+    assert.equal(s.endStep(true, 0), false);
+    assert.equal(s.scale, 128);
+    assert.throws(() => LossScaler.parse({ mode: 'static' }), /lossScaling\.scale/);
+  });
+  it('the scale multiplies the error and is divided out of the gradient before the optimizer', () => {
+    const grads = (scaling: LossScaler | null): Float32Array[] => {
+      const model = createModel('mlp', { seed: 5, widths: [6, 5, 3] });
+      const em = new Emulation(model.module, { policy: null, lossScaling: scaling, seed: 5 });
+      em.beginStep(0, 0, false);
+      backward(em.loss(model.module.forward(new Tensor(randomArray(12, 6), [2, 6])), [1, 2]), em.lossSeed());
+      assert.equal(em.applyGradients(model.module.namedParameters(), 0), true);
+      return model.module.namedParameters().map(([, p]) => p.grad as Float32Array);
+    };
+    assert.deepEqual(grads(LossScaler.parse({ mode: 'static', scale: 1024 })), grads(null));
+  });
+  it('an overflowed gradient skips the step', () => {
+    const model = createModel('mlp', { seed: 5, widths: [6, 5, 3] });
+    const em = new Emulation(model.module, { policy: Policy.parse({ default: { error: 'e4m3' } }), lossScaling: LossScaler.parse({ mode: 'dynamic', scale: 2 ** 20 }), seed: 5 });
+    em.beginStep(0, 0, false);
+    backward(em.loss(model.module.forward(new Tensor(randomArray(12, 6), [2, 6])), [1, 2]), em.lossSeed());
+    assert.equal(em.applyGradients(model.module.namedParameters(), 0), false);
+    assert.equal(em.lossScaler?.scale, 2 ** 19);
+  });
+});
+
+describe('telemetry', () => {
+  it('reports fractions and error per layer and role, and sums a run', () => {
+    const model = createModel('mlp', { seed: 1, widths: [6, 5, 3] });
+    const em = new Emulation(model.module, { policy: Policy.parse({ default: { activation: { format: 'e4m3', subnormals: 'flush' }, weight: 'fixed<4,2>' } }), lossScaling: null, seed: 1 });
+    em.beginStep(0, 0, true);
+    const x = randomArray(12, 8, 1e-3);
+    model.module.forward(new Tensor(x, [2, 6]));
+    const r = em.report();
+    const w = r.layers.fc1.weight;
+    assert.equal(w.values, 35);
+    assert.equal(w.overflowAs, 'saturate');
+    assert.ok(w.relativeRms! > 0 && w.snrDb! > 0);
+    assert.equal(r.layers.fc1.activation.overflowAs, 'inf-nan');
+    // the window resets
+    assert.deepEqual(em.report().layers, {});
+    const s = summarizeTelemetry([{ type: 'train' }, { type: 'telemetry', globalStep: 1, ...r }, { type: 'telemetry', globalStep: 2, ...r }]);
+    assert.equal(s.layers.fc1.weight.values, 70);
+    assert.equal(s.layers.fc1.weight.meanRelativeRms, w.relativeRms);
+  });
+});
