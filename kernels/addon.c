@@ -224,6 +224,240 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- the layer kernels: element, row or plane ranges split over the pool ---- */
+
+typedef void (*range_fn)(void *ctx, size_t begin, size_t end);
+typedef struct { range_fn fn; void *ctx; size_t units, chunk; } range_job;
+
+static void range_task(void *ctx, size_t t) {
+  range_job *j = (range_job *)ctx;
+  size_t b = t * j->chunk, e = b + j->chunk < j->units ? b + j->chunk : j->units;
+  if (b < e) j->fn(j->ctx, b, e);
+}
+
+/* Runs fn over units [0, units) of about unit_cost bytes touched each: on the caller when small, else about
+ * four chunks per thread (rounded to `align` units) so a dynamic schedule balances them. */
+static void run_units(range_fn fn, void *ctx, size_t units, double unit_cost, size_t align) {
+  const int threads = pc_pool_threads();
+  if (units == 0) return;
+  if (threads == 1 || (double)units * unit_cost < 65536.0) { fn(ctx, 0, units); return; }
+  size_t tasks = 4 * (size_t)threads;
+  if (tasks > units) tasks = units;
+  range_job j = {fn, ctx, units, 0};
+  j.chunk = (units + tasks - 1) / tasks;
+  j.chunk = (j.chunk + align - 1) / align * align;
+  pc_pool_run(range_task, &j, (units + j.chunk - 1) / j.chunk);
+}
+
+static int get_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+  napi_typedarray_type type;
+  napi_value buf;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, data, &buf, &off) != napi_ok || type != want) return 0;
+  return 1;
+}
+
+/* The double parameter vector of a kernel: at least `count` values, each checked by the caller. */
+static const double *get_params(napi_env env, napi_value v, size_t count) {
+  void *p;
+  size_t len;
+  if (!get_typed(env, v, napi_float64_array, &p, &len) || len < count) return NULL;
+  return (const double *)p;
+}
+
+static int is_size(double d) { return d >= 0 && d <= 4294967295.0 && d == (double)(size_t)d; }
+
+static napi_value fail(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+#define ARGS(count)                                              \
+  size_t argc = count;                                           \
+  napi_value argv[count];                                        \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));   \
+  if (argc < count) return fail(env, "precis addon: too few arguments")
+
+typedef struct { const pc_sgd_args *a; float *p, *buf; const float *g; } sgd_ctx;
+static void sgd_range(void *c, size_t b, size_t e) {
+  sgd_ctx *x = (sgd_ctx *)c;
+  active->sgd(x->a, x->p, x->g, x->buf, b, e);
+}
+
+/* sgd(p, grad, buf | null, [lr, weightDecay, momentum, keep, nesterov, first]) */
+static napi_value sgd(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  float *p, *g, *buf = NULL;
+  size_t n, ng, nb;
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[2], &t));
+  if (!get_f32(env, argv[0], &p, &n) || !get_f32(env, argv[1], &g, &ng) || ng != n ||
+      (t != napi_null && (!get_f32(env, argv[2], &buf, &nb) || nb != n)))
+    return fail(env, "precis addon: sgd needs Float32Arrays p, grad (and buf, or null) of one length");
+  const double *q = get_params(env, argv[3], 6);
+  if (!q) return fail(env, "precis addon: sgd's parameters must be a Float64Array of 6 values");
+  const pc_sgd_args a = {q[0], q[1], q[2], q[3], q[4] != 0, q[5] != 0};
+  sgd_ctx x = {&a, p, buf, g};
+  run_units(sgd_range, &x, n, buf ? 20.0 : 12.0, 64);
+  return NULL;
+}
+
+typedef struct { const pc_adam_args *a; float *p, *m, *v; const float *g; } adam_ctx;
+static void adam_range(void *c, size_t b, size_t e) {
+  adam_ctx *x = (adam_ctx *)c;
+  active->adam(x->a, x->p, x->g, x->m, x->v, b, e);
+}
+
+/* adam(p, grad, m, v, [stepSize, bc2Sqrt, w, 1 - w, beta2, 1 - beta2, eps, decay, l2]) */
+static napi_value adam(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  float *p, *g, *m, *v;
+  size_t n, ng, nm, nv;
+  if (!get_f32(env, argv[0], &p, &n) || !get_f32(env, argv[1], &g, &ng) || !get_f32(env, argv[2], &m, &nm) ||
+      !get_f32(env, argv[3], &v, &nv) || ng != n || nm != n || nv != n)
+    return fail(env, "precis addon: adam needs Float32Arrays p, grad, m, v of one length");
+  const double *q = get_params(env, argv[4], 9);
+  if (!q) return fail(env, "precis addon: adam's parameters must be a Float64Array of 9 values");
+  const pc_adam_args a = {q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8]};
+  adam_ctx x = {&a, p, m, v, g};
+  run_units(adam_range, &x, n, 28.0, 64);
+  return NULL;
+}
+
+/* A geometry vector of `count` sizes, each a non-negative integer (the TS side checked the shapes). */
+static int get_sizes(napi_env env, napi_value v, size_t count, size_t *out) {
+  const double *q = get_params(env, v, count);
+  if (!q) return 0;
+  for (size_t i = 0; i < count; i++) {
+    if (!is_size(q[i])) return 0;
+    out[i] = (size_t)q[i];
+  }
+  return 1;
+}
+
+static int get_conv(napi_env env, napi_value v, pc_conv_geo *g) {
+  size_t s[10];
+  if (!get_sizes(env, v, 10, s)) return 0;
+  *g = (pc_conv_geo){s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]};
+  /* the output size must be the one the shapes give, so every index stays inside x and col */
+  if (g->stride == 0 || g->kh == 0 || g->kw == 0 || g->h + 2 * g->pad < g->kh || g->w + 2 * g->pad < g->kw) return 0;
+  return g->oh == (g->h + 2 * g->pad - g->kh) / g->stride + 1 && g->ow == (g->w + 2 * g->pad - g->kw) / g->stride + 1;
+}
+
+typedef struct { const pc_conv_geo *g; const float *in; float *out; } conv_ctx;
+static void im2col_range(void *c, size_t b, size_t e) {
+  conv_ctx *x = (conv_ctx *)c;
+  active->im2col(x->g, x->in, x->out, b, e);
+}
+static void col2im_range(void *c, size_t b, size_t e) {
+  conv_ctx *x = (conv_ctx *)c;
+  active->col2im(x->g, x->in, x->out, b, e);
+}
+
+/* im2col(x, col, [N, C, H, W, KH, KW, OH, OW, stride, padding]) / col2im(col, dx, same) */
+static napi_value conv_layout(napi_env env, napi_callback_info info, int backward) {
+  ARGS(3);
+  pc_conv_geo g;
+  if (!get_conv(env, argv[2], &g)) return fail(env, "precis addon: bad convolution geometry");
+  float *a, *b;
+  size_t la, lb;
+  const double xs = (double)g.n * g.c * g.h * g.w, cs = (double)g.c * g.kh * g.kw * g.n * g.oh * g.ow;
+  if (!get_f32(env, argv[0], &a, &la) || !get_f32(env, argv[1], &b, &lb) || (double)la < (backward ? cs : xs) ||
+      (double)lb < (backward ? xs : cs))
+    return fail(env, "precis addon: im2col/col2im arrays must be Float32Arrays as long as the geometry needs");
+  conv_ctx x = {&g, a, b};
+  if (backward) run_units(col2im_range, &x, g.n * g.c, 8.0 * g.kh * g.kw * g.oh * g.ow, 1);
+  else run_units(im2col_range, &x, g.c * g.kh * g.kw * g.n, 8.0 * g.oh * g.ow, 1);
+  return NULL;
+}
+static napi_value im2col(napi_env env, napi_callback_info info) { return conv_layout(env, info, 0); }
+static napi_value col2im(napi_env env, napi_callback_info info) { return conv_layout(env, info, 1); }
+
+typedef struct { const float *src; float *dst; size_t a, b, inner; } swap_ctx;
+static void swap_range(void *c, size_t b, size_t e) {
+  swap_ctx *x = (swap_ctx *)c;
+  active->swap01(x->src, x->dst, x->a, x->b, x->inner, b, e);
+}
+
+/* swap01(src, dst, [A, B, inner]): dst[b, a, :] = src[a, b, :] */
+static napi_value swap01(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  size_t s[3], ls, ld;
+  swap_ctx x;
+  if (!get_sizes(env, argv[2], 3, s)) return fail(env, "precis addon: swap01's sizes must be non-negative integers");
+  if (!get_f32(env, argv[0], (float **)&x.src, &ls) || !get_f32(env, argv[1], &x.dst, &ld) ||
+      (double)ls < (double)s[0] * s[1] * s[2] || (double)ld < (double)s[0] * s[1] * s[2])
+    return fail(env, "precis addon: swap01's arrays must be Float32Arrays of A·B·inner elements");
+  x.a = s[0];
+  x.b = s[1];
+  x.inner = s[2];
+  run_units(swap_range, &x, x.a * x.b, 8.0 * x.inner, 1);
+  return NULL;
+}
+
+static int get_pool(napi_env env, napi_value v, pc_pool_geo *g) {
+  size_t s[8];
+  if (!get_sizes(env, v, 8, s)) return 0;
+  *g = (pc_pool_geo){s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]};
+  if (g->k == 0 || g->stride == 0 || 2 * g->pad > g->k || g->h + 2 * g->pad < g->k || g->w + 2 * g->pad < g->k) return 0;
+  return g->oh == (g->h + 2 * g->pad - g->k) / g->stride + 1 && g->ow == (g->w + 2 * g->pad - g->k) / g->stride + 1 &&
+         g->h * g->w <= 2147483647u;
+}
+
+typedef struct { const pc_pool_geo *g; const float *in; float *out; int32_t *arg; } pool_ctx;
+static void max_pool_range(void *c, size_t b, size_t e) {
+  pool_ctx *x = (pool_ctx *)c;
+  active->max_pool(x->g, x->in, x->out, x->arg, b, e);
+}
+static void max_pool_back_range(void *c, size_t b, size_t e) {
+  pool_ctx *x = (pool_ctx *)c;
+  active->max_pool_backward(x->g, x->in, x->arg, x->out, b, e);
+}
+static void avg_pool_range(void *c, size_t b, size_t e) {
+  pool_ctx *x = (pool_ctx *)c;
+  active->avg_pool(x->g, x->in, x->out, b, e);
+}
+static void avg_pool_back_range(void *c, size_t b, size_t e) {
+  pool_ctx *x = (pool_ctx *)c;
+  active->avg_pool_backward(x->g, x->in, x->out, b, e);
+}
+
+/* Pooling: kind 0 maxPool(x, out, arg, geo), 1 maxPoolBackward(grad, arg, dx, geo), 2 avgPool(x, out, geo),
+ * 3 avgPoolBackward(grad, dx, geo); geo = [N·C, H, W, K, stride, padding, OH, OW]. */
+static napi_value pool_kernel(napi_env env, napi_callback_info info, int kind) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const int has_arg = kind < 2;
+  if (argc < (has_arg ? 4u : 3u)) return fail(env, "precis addon: too few arguments");
+  pc_pool_geo g;
+  if (!get_pool(env, argv[has_arg ? 3 : 2], &g)) return fail(env, "precis addon: bad pooling geometry");
+  const double xs = (double)g.planes * g.h * g.w, os = (double)g.planes * g.oh * g.ow;
+  const int backward = kind & 1;
+  float *in, *out;
+  int32_t *arg = NULL;
+  size_t li, lo, la = 0;
+  void *ap;
+  const int in_idx = 0, out_idx = kind == 1 ? 2 : 1, arg_idx = kind == 1 ? 1 : 2;
+  if (!get_f32(env, argv[in_idx], &in, &li) || !get_f32(env, argv[out_idx], &out, &lo) ||
+      (has_arg && !get_typed(env, argv[arg_idx], napi_int32_array, &ap, &la)) || (double)li < (backward ? os : xs) ||
+      (double)lo < (backward ? xs : os) || (has_arg && (double)la < os))
+    return fail(env, "precis addon: pooling arrays must be typed arrays as long as the geometry needs");
+  if (has_arg) arg = (int32_t *)ap;
+  if (kind == 1) /* argmax indices come from JavaScript: each must lie inside its plane */
+    for (size_t i = 0; i < (size_t)os; i++)
+      if (arg[i] < 0 || (size_t)arg[i] >= g.h * g.w) return fail(env, "precis addon: maxPool argmax index out of range");
+  pool_ctx x = {&g, in, out, arg};
+  const double cost = 8.0 * (g.h * g.w + g.oh * g.ow) * (kind >= 2 ? 1.0 + g.k * g.k / 4.0 : 1.0);
+  const range_fn fns[4] = {max_pool_range, max_pool_back_range, avg_pool_range, avg_pool_back_range};
+  run_units(fns[kind], &x, g.planes, cost, 1);
+  return NULL;
+}
+static napi_value max_pool(napi_env env, napi_callback_info info) { return pool_kernel(env, info, 0); }
+static napi_value max_pool_backward(napi_env env, napi_callback_info info) { return pool_kernel(env, info, 1); }
+static napi_value avg_pool(napi_env env, napi_callback_info info) { return pool_kernel(env, info, 2); }
+static napi_value avg_pool_backward(napi_env env, napi_callback_info info) { return pool_kernel(env, info, 3); }
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], out;
@@ -267,6 +501,15 @@ static napi_value init(napi_env env, napi_value exports) {
     {"quantize", NULL, quantize, NULL, NULL, NULL, napi_default, NULL},
     {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
     {"copy", NULL, copy, NULL, NULL, NULL, napi_default, NULL},
+    {"sgd", NULL, sgd, NULL, NULL, NULL, napi_default, NULL},
+    {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},
+    {"im2col", NULL, im2col, NULL, NULL, NULL, napi_default, NULL},
+    {"col2im", NULL, col2im, NULL, NULL, NULL, napi_default, NULL},
+    {"swap01", NULL, swap01, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPool", NULL, max_pool, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPoolBackward", NULL, max_pool_backward, NULL, NULL, NULL, napi_default, NULL},
+    {"avgPool", NULL, avg_pool, NULL, NULL, NULL, napi_default, NULL},
+    {"avgPoolBackward", NULL, avg_pool_backward, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"setIsa", NULL, set_isa, NULL, NULL, NULL, napi_default, NULL},
     {"isa", NULL, get_isa, NULL, NULL, NULL, napi_default, NULL},

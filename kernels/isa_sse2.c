@@ -5,4 +5,5 @@
 #define PC_GEMM_MR 4
 #define PC_GEMM_NV 2
 #include "gemm.h"
+#include "layers.h"
 #include "table.h"

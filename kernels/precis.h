@@ -61,7 +61,31 @@ typedef struct {
 /* Runs fn(ctx, 0 .. tasks-1), in any order and on any threads (the addon passes its pool). */
 typedef void (*pc_gemm_runner)(void (*fn)(void *ctx, size_t task), void *ctx, size_t tasks);
 
-/* The kernels of one instruction set; each quantize kernel processes src[begin, end). */
+/* One SGD step (see src/optim/sgd.ts): buf is NULL without momentum; first: buf takes the gradient. */
+typedef struct {
+  double lr, weight_decay, momentum, keep; /* keep = 1 - dampening */
+  int nesterov, first;
+} pc_sgd_args;
+
+/* One Adam/AdamW step (see src/optim/adam.ts); the scalars are computed once by the caller, in double. */
+typedef struct {
+  double step_size, bc2_sqrt, w, one_minus_w, beta2, one_minus_beta2, eps, decay, l2;
+} pc_adam_args;
+
+/* The geometry of one convolution (NCHW input, square stride and padding): see src/backend/conv.ts. */
+typedef struct {
+  size_t n, c, h, w, kh, kw, oh, ow, stride, pad;
+} pc_conv_geo;
+
+/* The geometry of one pooling (NCHW, square window): planes = N·C. */
+typedef struct {
+  size_t planes, h, w, k, stride, pad, oh, ow;
+} pc_pool_geo;
+
+/* The kernels of one instruction set; each quantize kernel processes src[begin, end).
+ * The layout kernels (sgd .. avg_pool_backward) process units [begin, end): elements for the optimizers,
+ * (row, image) pairs for im2col, planes for col2im and pooling, (a, b) blocks for swap01; a split into
+ * units never changes a result. */
 typedef struct {
   const char *isa;
   void (*quantize_grid)(const float *src, float *dst, size_t begin, size_t end, const double *p, pc_counts *c);
@@ -70,6 +94,15 @@ typedef struct {
   /* floats of 64-byte-aligned workspace gemm needs for these sizes */
   size_t (*gemm_workspace)(size_t m, size_t n, size_t k);
   void (*gemm)(const pc_gemm_args *g, float *work, pc_gemm_runner run, int threads);
+  void (*sgd)(const pc_sgd_args *a, float *p, const float *g, float *buf, size_t begin, size_t end);
+  void (*adam)(const pc_adam_args *a, float *p, const float *g, float *m, float *v, size_t begin, size_t end);
+  void (*im2col)(const pc_conv_geo *g, const float *x, float *col, size_t begin, size_t end);
+  void (*col2im)(const pc_conv_geo *g, const float *col, float *dx, size_t begin, size_t end);
+  void (*swap01)(const float *src, float *dst, size_t a, size_t b, size_t inner, size_t begin, size_t end);
+  void (*max_pool)(const pc_pool_geo *g, const float *x, float *out, int32_t *arg, size_t begin, size_t end);
+  void (*max_pool_backward)(const pc_pool_geo *g, const float *grad, const int32_t *arg, float *dx, size_t begin, size_t end);
+  void (*avg_pool)(const pc_pool_geo *g, const float *x, float *out, size_t begin, size_t end);
+  void (*avg_pool_backward)(const pc_pool_geo *g, const float *grad, float *dx, size_t begin, size_t end);
 } pc_kernels;
 
 #endif

@@ -74,3 +74,65 @@ __attribute__((export_name("gemm"))) void gemm(int trans_a, int trans_b, size_t 
   const pc_gemm_args g = {trans_a, trans_b, accumulate, m, n, k, a, b, c};
   PC_FN(pc_gemm)(&g, work, run_serial, 1);
 }
+
+/* The layer kernels (layers.h) over arrays in linear memory; their scalars go through layer_params. */
+#include "layers.h"
+
+static double layer_params[16];
+__attribute__((export_name("layer_params_ptr"))) double *layer_params_ptr(void) { return layer_params; }
+
+/* layer_params = [lr, weightDecay, momentum, keep, nesterov, first]; buf = 0 without momentum */
+__attribute__((export_name("sgd"))) void sgd(float *p, const float *g, float *buf, size_t n) {
+  const double *q = layer_params;
+  const pc_sgd_args a = {q[0], q[1], q[2], q[3], q[4] != 0, q[5] != 0};
+  PC_FN(pc_sgd)(&a, p, g, buf, 0, n);
+}
+
+/* layer_params = [stepSize, bc2Sqrt, w, 1 - w, beta2, 1 - beta2, eps, decay, l2] */
+__attribute__((export_name("adam"))) void adam(float *p, const float *g, float *m, float *v, size_t n) {
+  const double *q = layer_params;
+  const pc_adam_args a = {q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8]};
+  PC_FN(pc_adam)(&a, p, g, m, v, 0, n);
+}
+
+/* layer_params = [N, C, H, W, KH, KW, OH, OW, stride, padding] */
+static pc_conv_geo conv_geo(void) {
+  const double *q = layer_params;
+  return (pc_conv_geo){(size_t)q[0], (size_t)q[1], (size_t)q[2], (size_t)q[3], (size_t)q[4],
+                       (size_t)q[5], (size_t)q[6], (size_t)q[7], (size_t)q[8], (size_t)q[9]};
+}
+__attribute__((export_name("im2col"))) void im2col(const float *x, float *col) {
+  const pc_conv_geo g = conv_geo();
+  PC_FN(pc_im2col)(&g, x, col, 0, g.c * g.kh * g.kw * g.n);
+}
+__attribute__((export_name("col2im"))) void col2im(const float *col, float *dx) {
+  const pc_conv_geo g = conv_geo();
+  PC_FN(pc_col2im)(&g, col, dx, 0, g.n * g.c);
+}
+
+__attribute__((export_name("swap01"))) void swap01(const float *src, float *dst, size_t a, size_t b, size_t inner) {
+  PC_FN(pc_swap01)(src, dst, a, b, inner, 0, a * b);
+}
+
+/* layer_params = [N·C, H, W, K, stride, padding, OH, OW] */
+static pc_pool_geo pool_geo(void) {
+  const double *q = layer_params;
+  return (pc_pool_geo){(size_t)q[0], (size_t)q[1], (size_t)q[2], (size_t)q[3],
+                       (size_t)q[4], (size_t)q[5], (size_t)q[6], (size_t)q[7]};
+}
+__attribute__((export_name("max_pool"))) void max_pool(const float *x, float *out, int32_t *arg) {
+  const pc_pool_geo g = pool_geo();
+  PC_FN(pc_max_pool)(&g, x, out, arg, 0, g.planes);
+}
+__attribute__((export_name("max_pool_backward"))) void max_pool_backward(const float *grad, const int32_t *arg, float *dx) {
+  const pc_pool_geo g = pool_geo();
+  PC_FN(pc_max_pool_backward)(&g, grad, arg, dx, 0, g.planes);
+}
+__attribute__((export_name("avg_pool"))) void avg_pool(const float *x, float *out) {
+  const pc_pool_geo g = pool_geo();
+  PC_FN(pc_avg_pool)(&g, x, out, 0, g.planes);
+}
+__attribute__((export_name("avg_pool_backward"))) void avg_pool_backward(const float *grad, float *dx) {
+  const pc_pool_geo g = pool_geo();
+  PC_FN(pc_avg_pool_backward)(&g, grad, dx, 0, g.planes);
+}

@@ -7,9 +7,12 @@ import { blockScaleOf, scaleGrid } from '../formats/block.js';
 import { EVENT_FLUSH, EVENT_NAN, EVENT_OVERFLOW, Mode, lastEvent, roundToGrid } from '../formats/grid.js';
 import { PositFormat } from '../formats/posit.js';
 import { PhiloxStream } from '../rng/philox.js';
+import { checkConv, checkSwap01, referenceCol2im, referenceIm2col, referenceSwap01 } from './conv.js';
 import { checkGemm, referenceGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
+import { checkOptimArrays, referenceAdam, referenceSgd } from './optim.js';
 import { KernelKind, P, unpackBlocks, unpackGrid, unpackRandom, unpackRounding } from './params.js';
+import { checkArgmax, checkPool, referenceAvgPool, referenceAvgPoolBackward, referenceMaxPool, referenceMaxPoolBackward } from './pool.js';
 
 type FloatArray = Float32Array | Float64Array;
 
@@ -78,5 +81,42 @@ export const jsKernels: Kernels = {
   gemm(transA, transB, m, n, k, a, b, c, accumulate) {
     checkGemm(m, n, k, a, b, c);
     referenceGemm(transA, transB, m, n, k, a, b, c, accumulate);
+  },
+  sgd(p, grad, buf, s) {
+    checkOptimArrays('sgd', [p, grad, buf]);
+    referenceSgd(p, grad, buf, s);
+  },
+  adam(p, grad, m, v, s) {
+    checkOptimArrays('adam', [p, grad, m, v]);
+    referenceAdam(p, grad, m, v, s);
+  },
+  im2col(x, col, g) {
+    checkConv('im2col', g, x, col);
+    referenceIm2col(x, col, g);
+  },
+  col2im(col, dx, g) {
+    checkConv('col2im', g, col, dx);
+    referenceCol2im(col, dx, g);
+  },
+  swap01(src, dst, a, b, inner) {
+    checkSwap01(src, dst, a, b, inner);
+    referenceSwap01(src, dst, a, b, inner);
+  },
+  maxPool2d(x, out, arg, g) {
+    checkPool('maxPool2d', g, x, out, arg);
+    referenceMaxPool(x, out, arg, g);
+  },
+  maxPool2dBackward(grad, arg, dx, g) {
+    checkPool('maxPool2dBackward', g, dx, grad, arg);
+    checkArgmax(arg, g);
+    referenceMaxPoolBackward(grad, arg, dx, g);
+  },
+  avgPool2d(x, out, g) {
+    checkPool('avgPool2d', g, x, out, null);
+    referenceAvgPool(x, out, g);
+  },
+  avgPool2dBackward(grad, dx, g) {
+    checkPool('avgPool2dBackward', g, dx, grad, null);
+    referenceAvgPoolBackward(grad, dx, g);
   },
 };

@@ -3,10 +3,13 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { UnsupportedError } from '../errors.js';
+import { checkConv, checkSwap01, convParams } from './conv.js';
 import { checkGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
+import { adamParams, checkOptimArrays, sgdParams } from './optim.js';
 import type { KernelKind } from './params.js';
 import { packageRoot } from './paths.js';
+import { checkArgmax, checkPool, poolParams } from './pool.js';
 
 interface Addon {
   quantize(kind: number, src: Float32Array, dst: Float32Array, params: Float64Array): [number, number, number];
@@ -16,6 +19,15 @@ interface Addon {
   cpuFeatures(): string;
   copy(src: Float32Array, dst: Float32Array): void;
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void;
+  sgd(p: Float32Array, grad: Float32Array, buf: Float32Array | null, params: Float64Array): void;
+  adam(p: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, params: Float64Array): void;
+  im2col(x: Float32Array, col: Float32Array, geo: Float64Array): void;
+  col2im(col: Float32Array, dx: Float32Array, geo: Float64Array): void;
+  swap01(src: Float32Array, dst: Float32Array, sizes: Float64Array): void;
+  maxPool(x: Float32Array, out: Float32Array, arg: Int32Array, geo: Float64Array): void;
+  maxPoolBackward(grad: Float32Array, arg: Int32Array, dx: Float32Array, geo: Float64Array): void;
+  avgPool(x: Float32Array, out: Float32Array, geo: Float64Array): void;
+  avgPoolBackward(grad: Float32Array, dx: Float32Array, geo: Float64Array): void;
 }
 
 export interface NativeKernels extends Kernels {
@@ -37,8 +49,8 @@ export function loadNativeKernels(): NativeKernels {
   } catch (e) {
     throw new UnsupportedError(`native addon failed to load: ${(e as Error).message}`, 'rebuild it with `node scripts/build-kernels.mjs native`');
   }
-  if (typeof addon.gemm !== 'function') {
-    throw new UnsupportedError('native addon is stale (it has no gemm)', 'rebuild it with `node scripts/build-kernels.mjs native`');
+  if (typeof addon.gemm !== 'function' || typeof addon.avgPoolBackward !== 'function') {
+    throw new UnsupportedError('native addon is stale (it lacks gemm or the layer kernels)', 'rebuild it with `node scripts/build-kernels.mjs native`');
   }
   let threads = 1;
   const isaOverride = process.env.PRECIS_ISA;
@@ -60,6 +72,43 @@ export function loadNativeKernels(): NativeKernels {
     gemm(transA, transB, m, n, k, a, b, c, accumulate) {
       checkGemm(m, n, k, a, b, c);
       addon.gemm(transA, transB, m, n, k, a, b, c, accumulate);
+    },
+    sgd(p, grad, buf, s) {
+      checkOptimArrays('sgd', [p, grad, buf]);
+      addon.sgd(p, grad, buf, sgdParams(s));
+    },
+    adam(p, grad, m, v, s) {
+      checkOptimArrays('adam', [p, grad, m, v]);
+      addon.adam(p, grad, m, v, adamParams(s));
+    },
+    im2col(x, col, g) {
+      checkConv('im2col', g, x, col);
+      addon.im2col(x, col, convParams(g));
+    },
+    col2im(col, dx, g) {
+      checkConv('col2im', g, col, dx);
+      addon.col2im(col, dx, convParams(g));
+    },
+    swap01(src, dst, a, b, inner) {
+      checkSwap01(src, dst, a, b, inner);
+      addon.swap01(src, dst, Float64Array.of(a, b, inner));
+    },
+    maxPool2d(x, out, arg, g) {
+      checkPool('maxPool2d', g, x, out, arg);
+      addon.maxPool(x, out, arg, poolParams(g));
+    },
+    maxPool2dBackward(grad, arg, dx, g) {
+      checkPool('maxPool2dBackward', g, dx, grad, arg);
+      checkArgmax(arg, g);
+      addon.maxPoolBackward(grad, arg, dx, poolParams(g));
+    },
+    avgPool2d(x, out, g) {
+      checkPool('avgPool2d', g, x, out, null);
+      addon.avgPool(x, out, poolParams(g));
+    },
+    avgPool2dBackward(grad, dx, g) {
+      checkPool('avgPool2dBackward', g, dx, grad, null);
+      addon.avgPoolBackward(grad, dx, poolParams(g));
     },
   };
 }

@@ -4,18 +4,22 @@
  * multiply-add really fuses (gemm must give the fused result on every
  * backend); otherwise the SIMD128 build, whose gemm emulates the fused
  * multiply-add exactly. Quantize streams arrays through fixed buffers in
- * linear memory a chunk at a time, so the working set stays in cache; gemm
- * copies its operands into a region past the heap base, grown as needed and
- * kept between calls. Runs on one thread.
+ * linear memory a chunk at a time, so the working set stays in cache, and so
+ * do the optimizer updates; gemm and the convolution and pooling kernels copy
+ * their operands into a region past the heap base, grown as needed and kept
+ * between calls, and copy their results back. Runs on one thread.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { UnsupportedError } from '../errors.js';
+import { checkConv, checkSwap01, convParams } from './conv.js';
 import { checkGemm } from './gemm.js';
-import type { Kernels, QuantizeCounts } from './kernels.js';
+import type { ConvGeometry, Kernels, PoolGeometry, QuantizeCounts } from './kernels.js';
+import { adamParams, checkOptimArrays, sgdParams } from './optim.js';
 import { KernelKind, P } from './params.js';
 import { packageRoot } from './paths.js';
+import { checkArgmax, checkPool, poolParams } from './pool.js';
 
 interface WasmExports {
   memory: WebAssembly.Memory;
@@ -30,6 +34,16 @@ interface WasmExports {
   gemm_workspace(m: number, n: number, k: number): number;
   gemm_fma1(a: number, b: number, c: number): number;
   gemm(transA: number, transB: number, m: number, n: number, k: number, a: number, b: number, c: number, accumulate: number, work: number): void;
+  layer_params_ptr(): number;
+  sgd(p: number, g: number, buf: number, n: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number): void;
+  im2col(x: number, col: number): void;
+  col2im(col: number, dx: number): void;
+  swap01(src: number, dst: number, a: number, b: number, inner: number): void;
+  max_pool(x: number, out: number, arg: number): void;
+  max_pool_backward(grad: number, arg: number, dx: number): void;
+  avg_pool(x: number, out: number): void;
+  avg_pool_backward(grad: number, dx: number): void;
 }
 
 /** Which build: 'relaxed' and 'simd128' force one (an error if it cannot be used); 'auto' picks as above. */
@@ -80,8 +94,8 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
     throw new UnsupportedError('this JavaScript engine cannot run the SIMD128 wasm kernels', 'use PRECIS_BACKEND=js or a newer Node.js');
   }
   const w = x;
-  if (w.param_count() !== P.COUNT || typeof w.gemm !== 'function') {
-    throw new UnsupportedError('wasm kernels are stale (parameter count or gemm export)', 'rebuild them with `node scripts/build-kernels.mjs wasm`');
+  if (w.param_count() !== P.COUNT || typeof w.gemm !== 'function' || typeof w.avg_pool_backward !== 'function') {
+    throw new UnsupportedError('wasm kernels are stale (parameter count, gemm or layer kernel exports)', 'rebuild them with `node scripts/build-kernels.mjs wasm`');
   }
   const chunk = w.chunk_size();
   // Growing memory detaches the old buffer, so views are remade whenever it changed.
@@ -118,19 +132,25 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
   const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
   const heapBase = align(w.heap_base());
 
-  function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void {
-    checkGemm(m, n, k, a, b, c);
-    if (m === 0 || n === 0) return;
-    // Layout past the heap base: work | A | B | C, each 64-byte aligned.
-    const work = heapBase;
-    const pa = work + align(4 * w.gemm_workspace(m, n, k));
-    const pb = pa + align(4 * m * k);
-    const pc = pb + align(4 * k * n);
-    const end = pc + 4 * m * n;
-    if (end > 0xffffffff) throw new RangeError(`gemm: m=${m}, n=${n}, k=${k} need ${end} bytes, beyond wasm32's 4 GiB`);
+  /** Byte offsets of regions of the given byte sizes laid out past the heap base, each 64-byte aligned (memory grown as needed). */
+  function place(op: string, bytes: readonly number[]): number[] {
+    const at: number[] = [];
+    let end = heapBase;
+    for (const b of bytes) {
+      at.push(end);
+      end = align(end + b);
+    }
+    if (end > 0xffffffff) throw new RangeError(`${op}: needs ${end} bytes, beyond wasm32's 4 GiB`);
     const have = w.memory.buffer.byteLength;
     if (end > have) w.memory.grow(Math.ceil((end - have) / PAGE));
     views();
+    return at;
+  }
+
+  function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void {
+    checkGemm(m, n, k, a, b, c);
+    if (m === 0 || n === 0) return;
+    const [work, pa, pb, pc] = place(`gemm m=${m}, n=${n}, k=${k}`, [4 * w.gemm_workspace(m, n, k), 4 * m * k, 4 * k * n, 4 * m * n]);
     heap.set(a.subarray(0, m * k), pa / 4);
     heap.set(b.subarray(0, k * n), pb / 4);
     if (accumulate) heap.set(c.subarray(0, m * n), pc / 4);
@@ -138,5 +158,108 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
     c.set(heap.subarray(pc / 4, pc / 4 + m * n));
   }
 
-  return { name: 'wasm', isa: () => isa, threads: () => 1, setThreads: () => 1, quantize, gemm };
+  /** Copies a region of linear memory (a float32 view) out to dst. */
+  function out(dst: Float32Array, at: number, n: number): void {
+    dst.set(heap.subarray(at / 4, at / 4 + n));
+  }
+
+  function setLayerParams(v: Float64Array): void {
+    new Float64Array(w.memory.buffer, w.layer_params_ptr(), v.length).set(v);
+  }
+
+  // The optimizers stream their arrays through linear memory a chunk at a time, so the copies stay in cache.
+  const OPT_CHUNK = 16384;
+
+  /** Runs an optimizer kernel over arrays[0..) chunk by chunk, copying back the arrays whose indices are in `written`. */
+  function streamed(arrays: readonly Float32Array[], written: readonly number[], run: (at: readonly number[], len: number) => void): void {
+    const at = place('optimizer', arrays.map(() => 4 * OPT_CHUNK));
+    const n = arrays[0].length;
+    for (let start = 0; start < n; start += OPT_CHUNK) {
+      const len = Math.min(OPT_CHUNK, n - start);
+      arrays.forEach((a, i) => heap.set(a.subarray(start, start + len), at[i] / 4));
+      run(at, len);
+      for (const i of written) arrays[i].set(heap.subarray(at[i] / 4, at[i] / 4 + len), start);
+    }
+  }
+
+  function convCall(op: 'im2col' | 'col2im', src: Float32Array, dst: Float32Array, g: ConvGeometry): void {
+    checkConv(op, g, src, dst);
+    const xs = g.N * g.C * g.H * g.W;
+    const cs = g.C * g.KH * g.KW * g.N * g.OH * g.OW;
+    const [inLen, outLen] = op === 'im2col' ? [xs, cs] : [cs, xs];
+    const [pi, po] = place(op, [4 * inLen, 4 * outLen]);
+    heap.set(src.subarray(0, inLen), pi / 4);
+    setLayerParams(convParams(g));
+    if (op === 'im2col') w.im2col(pi, po);
+    else w.col2im(pi, po);
+    out(dst, po, outLen);
+  }
+
+  function poolSizes(g: PoolGeometry): [number, number] {
+    return [g.planes * g.H * g.W, g.planes * g.OH * g.OW];
+  }
+
+  return {
+    name: 'wasm', isa: () => isa, threads: () => 1, setThreads: () => 1, quantize, gemm,
+    sgd(p, grad, buf, s) {
+      checkOptimArrays('sgd', [p, grad, buf]);
+      setLayerParams(sgdParams(s));
+      if (buf === null) streamed([p, grad], [0], (at, len) => w.sgd(at[0], at[1], 0, len));
+      else streamed([p, grad, buf], [0, 2], (at, len) => w.sgd(at[0], at[1], at[2], len));
+    },
+    adam(p, grad, m, v, s) {
+      checkOptimArrays('adam', [p, grad, m, v]);
+      setLayerParams(adamParams(s));
+      streamed([p, grad, m, v], [0, 2, 3], (at, len) => w.adam(at[0], at[1], at[2], at[3], len));
+    },
+    im2col: (x, col, g) => convCall('im2col', x, col, g),
+    col2im: (col, dx, g) => convCall('col2im', col, dx, g),
+    swap01(src, dst, a, b, inner) {
+      checkSwap01(src, dst, a, b, inner);
+      const n = a * b * inner;
+      const [ps, pd] = place('swap01', [4 * n, 4 * n]);
+      heap.set(src.subarray(0, n), ps / 4);
+      w.swap01(ps, pd, a, b, inner);
+      out(dst, pd, n);
+    },
+    maxPool2d(x, o, arg, g) {
+      checkPool('maxPool2d', g, x, o, arg);
+      const [xs, os] = poolSizes(g);
+      const [px, po, pa] = place('maxPool2d', [4 * xs, 4 * os, 4 * os]);
+      heap.set(x.subarray(0, xs), px / 4);
+      setLayerParams(poolParams(g));
+      w.max_pool(px, po, pa);
+      out(o, po, os);
+      arg.set(new Int32Array(w.memory.buffer, pa, os));
+    },
+    maxPool2dBackward(grad, arg, dx, g) {
+      checkPool('maxPool2dBackward', g, dx, grad, arg);
+      checkArgmax(arg, g);
+      const [xs, os] = poolSizes(g);
+      const [pg, pa, pd] = place('maxPool2dBackward', [4 * os, 4 * os, 4 * xs]);
+      heap.set(grad.subarray(0, os), pg / 4);
+      new Int32Array(w.memory.buffer, pa, os).set(arg.subarray(0, os));
+      setLayerParams(poolParams(g));
+      w.max_pool_backward(pg, pa, pd);
+      out(dx, pd, xs);
+    },
+    avgPool2d(x, o, g) {
+      checkPool('avgPool2d', g, x, o, null);
+      const [xs, os] = poolSizes(g);
+      const [px, po] = place('avgPool2d', [4 * xs, 4 * os]);
+      heap.set(x.subarray(0, xs), px / 4);
+      setLayerParams(poolParams(g));
+      w.avg_pool(px, po);
+      out(o, po, os);
+    },
+    avgPool2dBackward(grad, dx, g) {
+      checkPool('avgPool2dBackward', g, dx, grad, null);
+      const [xs, os] = poolSizes(g);
+      const [pg, pd] = place('avgPool2dBackward', [4 * os, 4 * xs]);
+      heap.set(grad.subarray(0, os), pg / 4);
+      setLayerParams(poolParams(g));
+      w.avg_pool_backward(pg, pd);
+      out(dx, pd, xs);
+    },
+  };
 }

@@ -15,11 +15,16 @@
  * parameter's dtype and the stored values are what the update reads (as in
  * PyTorch, where they only exist in that dtype); p is rounded once, at the
  * end. For float64 parameters this is PyTorch's arithmetic; for float32 it
- * can differ from PyTorch's float32 arithmetic in the last bit.
+ * can differ from PyTorch's float32 arithmetic in the last bit. The loop
+ * is the backend's adam kernel (src/backend/optim.ts is its reference, also
+ * used for float64).
  *
  * State: '<param>.exp_avg', '<param>.exp_avg_sq' (parameter dtype) and
  * '<param>.step' (the per-parameter count t, one float64 element).
  */
+import { getBackend } from '../backend/index.js';
+import type { AdamStep } from '../backend/kernels.js';
+import { referenceAdam } from '../backend/optim.js';
 import { OptionError } from '../errors.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 import { checkKnown, numberOption } from './options.js';
@@ -67,25 +72,19 @@ abstract class AdamBase extends Optimizer {
     const count = this.slot(name, param, 'step', true);
     const t = ++count[0];
     const lr = this.lr;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const eps = this.eps;
-    const w = 1 - b1;
-    const stepSize = lr / (1 - b1 ** t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
-    const decay = this.decoupled ? 1 - lr * this.weightDecay : 1;
-    const l2 = this.decoupled ? 0 : this.weightDecay;
+    const step: AdamStep = {
+      stepSize: lr / (1 - this.beta1 ** t),
+      bc2Sqrt: Math.sqrt(1 - this.beta2 ** t),
+      w: 1 - this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      decay: this.decoupled ? 1 - lr * this.weightDecay : 1,
+      l2: this.decoupled ? 0 : this.weightDecay,
+    };
     const p = param.data;
-    const n = p.length;
-    for (let i = 0; i < n; i++) {
-      const g = l2 === 0 ? grad[i] : grad[i] + l2 * p[i];
-      const m0 = m[i];
-      // torch.lerp: start + w·(end − start) for |w| < 0.5, else end − (end − start)·(1 − w).
-      m[i] = w < 0.5 ? m0 + w * (g - m0) : g - (g - m0) * (1 - w);
-      v[i] = b2 * v[i] + (1 - b2) * g * g;
-      const denom = Math.sqrt(v[i]) / bc2Sqrt + eps;
-      p[i] = (decay === 1 ? p[i] : p[i] * decay) - (stepSize * m[i]) / denom;
-    }
+    // float32 runs on the backend's kernel; float64 (gradient checks) on the reference loop
+    if (p instanceof Float32Array && grad instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array) getBackend().adam(p, grad, m, v, step);
+    else referenceAdam(p, grad, m, v, step);
   }
 }
 

@@ -10,7 +10,12 @@
  *
  * Each element is computed in float64 and stored (buf, then p) in the
  * parameter's dtype; for float64 parameters this is PyTorch's arithmetic.
+ * The loop is the backend's sgd kernel (src/backend/optim.ts is its
+ * reference, also used for float64).
  */
+import { getBackend } from '../backend/index.js';
+import type { SgdStep } from '../backend/kernels.js';
+import { referenceSgd } from '../backend/optim.js';
 import { OptionError } from '../errors.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 import { checkKnown, numberOption } from './options.js';
@@ -58,24 +63,12 @@ export class SGD extends Optimizer {
   }
 
   protected update(name: string, param: Tensor, grad: FloatArray): void {
+    const first = this.momentum !== 0 && !this.slots.has(`${name}.momentum`);
+    const buf = this.momentum !== 0 ? this.slot(name, param, 'momentum') : null;
+    const step: SgdStep = { lr: this.lr, weightDecay: this.weightDecay, momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, first };
     const p = param.data;
-    const n = p.length;
-    const lr = this.lr;
-    const wd = this.weightDecay;
-    const mu = this.momentum;
-    if (mu === 0) {
-      for (let i = 0; i < n; i++) p[i] = p[i] - lr * (wd === 0 ? grad[i] : grad[i] + wd * p[i]);
-      return;
-    }
-    const first = !this.slots.has(`${name}.momentum`);
-    const buf = this.slot(name, param, 'momentum');
-    const keep = 1 - this.dampening;
-    const nesterov = this.nesterov;
-    for (let i = 0; i < n; i++) {
-      const g = wd === 0 ? grad[i] : grad[i] + wd * p[i];
-      buf[i] = first ? g : mu * buf[i] + keep * g;
-      const b = buf[i];
-      p[i] = p[i] - lr * (nesterov ? g + mu * b : b);
-    }
+    // float32 runs on the backend's kernel; float64 (gradient checks) on the reference loop
+    if (p instanceof Float32Array && grad instanceof Float32Array && (buf === null || buf instanceof Float32Array)) getBackend().sgd(p, grad, buf, step);
+    else referenceSgd(p, grad, buf, step);
   }
 }

@@ -1,8 +1,13 @@
 /**
  * 2-D convolution, lowered to the one GEMM. A batched im2col lays every
  * receptive field of every image side by side — col is [C·KH·KW, N·OH·OW] —
- * so each pass (forward, dW, dx) is a single large matrix product.
+ * so each pass (forward, dW, dx) is a single large matrix product. im2col,
+ * col2im and the [OC, N, ·] ↔ [N, OC, ·] permutes are backend kernels
+ * (src/backend/conv.ts holds their reference loops).
  */
+import { getBackend } from '../../backend/index.js';
+import { referenceCol2im, referenceIm2col, referenceSwap01 } from '../../backend/conv.js';
+import type { ConvGeometry } from '../../backend/kernels.js';
 import { OptionError } from '../../errors.js';
 import { accumulateGrad, isGradEnabled, opResult } from '../autograd.js';
 import { gemm } from '../gemm.js';
@@ -30,92 +35,40 @@ export function intOption(op: string, name: string, v: number, min: number): num
   return v;
 }
 
+/** The data movement on the backend's kernels for float32, on the reference loops for float64 (gradient checks). */
+function im2col(x: FloatArray, col: FloatArray, g: ConvGeometry): void {
+  if (x instanceof Float32Array && col instanceof Float32Array) getBackend().im2col(x, col, g);
+  else referenceIm2col(x, col, g);
+}
+
+function col2im(col: FloatArray, dx: FloatArray, g: ConvGeometry): void {
+  if (col instanceof Float32Array && dx instanceof Float32Array) getBackend().col2im(col, dx, g);
+  else referenceCol2im(col, dx, g);
+}
+
+/** [A, B, inner] → [B, A, inner]. */
+function swap01(src: FloatArray, dst: FloatArray, a: number, b: number, inner: number): void {
+  if (src instanceof Float32Array && dst instanceof Float32Array) getBackend().swap01(src, dst, a, b, inner);
+  else referenceSwap01(src, dst, a, b, inner);
+}
+
 /**
- * For each kernel offset k (0..K-1), the output positions o in [lo[k], hi[k])
- * whose input index o·S - P + k falls inside 0..size-1; hi[k] ≤ lo[k] means none.
+ * float32 work arrays that never leave conv2d (the un-permuted output, the
+ * permuted gradient, dcol, and col when the backward pass will not need
+ * it), one per slot, grown and reused across calls instead of allocated per
+ * call. None is ever captured by a backward closure or handed to
+ * accumulateGrad (which takes ownership). Past SCRATCH_MAX elements a fresh
+ * array is used, so a huge layer does not pin its memory for good.
  */
-function validRanges(size: number, out: number, K: number, S: number, P: number): { lo: Int32Array; hi: Int32Array } {
-  const lo = new Int32Array(K);
-  const hi = new Int32Array(K);
-  for (let k = 0; k < K; k++) {
-    lo[k] = Math.min(out, Math.max(0, Math.ceil((P - k) / S)));
-    hi[k] = Math.max(lo[k], Math.min(out, Math.floor((size - 1 + P - k) / S) + 1));
-  }
-  return { lo, hi };
-}
+const SCRATCH_MAX = 1 << 24;
+const scratchPool: Float32Array[] = [];
+enum Scratch { Col, OutT, GradT, DCol }
 
-/** The geometry of one convolution, shared by im2col and col2im. */
-interface Geometry {
-  N: number; C: number; H: number; W: number;
-  KH: number; KW: number; OH: number; OW: number;
-  S: number; P: number;
-  hLo: Int32Array; hHi: Int32Array; wLo: Int32Array; wHi: Int32Array;
-}
-
-/** col[(c·KH + kh)·KW + kw, n·OH·OW + oh·OW + ow] = x[n, c, oh·S - P + kh, ow·S - P + kw] (0 in the padding). col must be zeroed. */
-function im2col(x: FloatArray, col: FloatArray, g: Geometry): void {
-  const { N, C, H, W, KH, KW, OH, OW, S, P, hLo, hHi, wLo, wHi } = g;
-  const OHW = OH * OW;
-  const L = N * OHW;
-  const HW = H * W;
-  for (let c = 0; c < C; c++) {
-    for (let kh = 0; kh < KH; kh++) {
-      const oh0 = hLo[kh];
-      const oh1 = hHi[kh];
-      for (let kw = 0; kw < KW; kw++) {
-        const ow0 = wLo[kw];
-        const ow1 = wHi[kw];
-        const shiftW = kw - P;
-        const rowBase = ((c * KH + kh) * KW + kw) * L;
-        for (let n = 0; n < N; n++) {
-          const plane = (n * C + c) * HW;
-          const dstImage = rowBase + n * OHW;
-          for (let oh = oh0; oh < oh1; oh++) {
-            const src = plane + (oh * S - P + kh) * W + shiftW;
-            const dst = dstImage + oh * OW;
-            if (S === 1) {
-              for (let ow = ow0; ow < ow1; ow++) col[dst + ow] = x[src + ow];
-            } else {
-              for (let ow = ow0; ow < ow1; ow++) col[dst + ow] = x[src + ow * S];
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of im2col: dx[n, c, ih, iw] += every col entry im2col read from it, in im2col's order. */
-function col2im(col: FloatArray, dx: FloatArray, g: Geometry): void {
-  const { N, C, H, W, KH, KW, OH, OW, S, P, hLo, hHi, wLo, wHi } = g;
-  const OHW = OH * OW;
-  const L = N * OHW;
-  const HW = H * W;
-  for (let c = 0; c < C; c++) {
-    for (let kh = 0; kh < KH; kh++) {
-      const oh0 = hLo[kh];
-      const oh1 = hHi[kh];
-      for (let kw = 0; kw < KW; kw++) {
-        const ow0 = wLo[kw];
-        const ow1 = wHi[kw];
-        const shiftW = kw - P;
-        const rowBase = ((c * KH + kh) * KW + kw) * L;
-        for (let n = 0; n < N; n++) {
-          const plane = (n * C + c) * HW;
-          const srcImage = rowBase + n * OHW;
-          for (let oh = oh0; oh < oh1; oh++) {
-            const dst = plane + (oh * S - P + kh) * W + shiftW;
-            const src = srcImage + oh * OW;
-            if (S === 1) {
-              for (let ow = ow0; ow < ow1; ow++) dx[dst + ow] += col[src + ow];
-            } else {
-              for (let ow = ow0; ow < ow1; ow++) dx[dst + ow * S] += col[src + ow];
-            }
-          }
-        }
-      }
-    }
-  }
+function scratch(dtype: DType, slot: Scratch, n: number): FloatArray {
+  if (dtype !== 'float32' || n > SCRATCH_MAX) return alloc(dtype, n);
+  let s = scratchPool[slot];
+  if (!s || s.length < n) scratchPool[slot] = s = new Float32Array(n);
+  return s.subarray(0, n);
 }
 
 /**
@@ -146,38 +99,31 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
   const OHW = OH * OW;
   const L = N * OHW;
   const CKK = C * KH * KW;
-  const rh = validRanges(H, OH, KH, S, P);
-  const rw = validRanges(W, OW, KW, S, P);
-  const geo: Geometry = { N, C, H, W, KH, KW, OH, OW, S, P, hLo: rh.lo, hHi: rh.hi, wLo: rw.lo, wHi: rw.hi };
+  const geo: ConvGeometry = { N, C, H, W, KH, KW, OH, OW, stride: S, padding: P };
 
-  const col = alloc(dtype, CKK * L);
+  // col is needed again only for dW: then it is the closure's own array, else scratch.
+  const keepCol = isGradEnabled() && w.requiresGrad;
+  const col = keepCol ? alloc(dtype, CKK * L) : scratch(dtype, Scratch.Col, CKK * L);
   im2col(x.data, col, geo);
   const Wd = w.data;
   // out' [OC, N·OH·OW]; each sum starts from its bias, as in linear().
-  const outT = alloc(dtype, OC * L);
+  const outT = scratch(dtype, Scratch.OutT, OC * L);
   if (bias) for (let oc = 0; oc < OC; oc++) outT.fill(bias.data[oc], oc * L, (oc + 1) * L);
   gemm(false, false, OC, L, CKK, Wd, col, outT, bias !== null);
   const out = alloc(dtype, N * OC * OHW);
-  // [OC, N, OH·OW] → [N, OC, OH·OW]: contiguous blocks of OH·OW.
-  for (let oc = 0; oc < OC; oc++) {
-    for (let n = 0; n < N; n++) out.set(outT.subarray((oc * N + n) * OHW, (oc * N + n + 1) * OHW), (n * OC + oc) * OHW);
-  }
+  swap01(outT, out, OC, N, OHW);
 
   const inputs = bias ? [x, w, bias] : [x, w];
-  // col is needed again only for dW; drop it otherwise.
-  const keepCol = isGradEnabled() && w.requiresGrad ? col : null;
   return opResult('conv2d', out, [N, OC, OH, OW], inputs, (g) => {
-    const gT = alloc(dtype, OC * L);
-    for (let oc = 0; oc < OC; oc++) {
-      for (let n = 0; n < N; n++) gT.set(g.subarray((n * OC + oc) * OHW, (n * OC + oc + 1) * OHW), (oc * N + n) * OHW);
-    }
+    const gT = scratch(dtype, Scratch.GradT, OC * L);
+    swap01(g, gT, N, OC, OHW);
     if (w.requiresGrad && keepCol) {
       const dW = alloc(dtype, w.size);
-      gemm(false, true, OC, CKK, L, gT, keepCol, dW, false);
+      gemm(false, true, OC, CKK, L, gT, col, dW, false);
       accumulateGrad(w, dW);
     }
     if (x.requiresGrad) {
-      const dcol = alloc(dtype, CKK * L);
+      const dcol = scratch(dtype, Scratch.DCol, CKK * L);
       gemm(true, false, CKK, L, OC, Wd, gT, dcol, false);
       const dx = alloc(dtype, x.size);
       col2im(dcol, dx, geo);

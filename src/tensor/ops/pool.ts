@@ -1,4 +1,7 @@
 /** Spatial pooling over [N, C, H, W]: max, average, and global average. */
+import { getBackend } from '../../backend/index.js';
+import type { PoolGeometry as KernelPoolGeometry } from '../../backend/kernels.js';
+import { referenceAvgPool, referenceAvgPoolBackward, referenceMaxPool, referenceMaxPoolBackward } from '../../backend/pool.js';
 import { OptionError } from '../../errors.js';
 import { accumulateGrad, opResult } from '../autograd.js';
 import { alloc, shapeString, Tensor } from '../tensor.js';
@@ -36,96 +39,45 @@ function poolGeometry(op: string, x: Tensor, opts: Pool2dOptions): PoolGeometry 
   return { N, C, H, W, K, S, P, OH, OW };
 }
 
+function kernelGeometry(g: PoolGeometry): KernelPoolGeometry {
+  return { planes: g.N * g.C, H: g.H, W: g.W, K: g.K, stride: g.S, padding: g.P, OH: g.OH, OW: g.OW };
+}
+
 /**
  * Max over each window (padding never wins). Ties go to the first maximum in
  * scan order (row by row), and NaN propagates, as in PyTorch; the gradient
- * flows to that one element.
+ * flows to that one element. float32 runs on the backend's kernels, float64
+ * on their reference loops (src/backend/pool.ts).
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  const { N, C, H, W, K, S, P, OH, OW } = poolGeometry('maxPool2d', x, opts);
+  const pg = poolGeometry('maxPool2d', x, opts);
+  const g = kernelGeometry(pg);
   const X = x.data;
-  const out = alloc(x.dtype, N * C * OH * OW);
+  const out = alloc(x.dtype, g.planes * g.OH * g.OW);
   // Index of each output's maximum within its input plane.
   const arg = new Int32Array(out.length);
-  const HW = H * W;
-  let o = 0;
-  for (let plane = 0; plane < N * C; plane++) {
-    const base = plane * HW;
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = Math.max(0, oh * S - P);
-      const h1 = Math.min(H, oh * S - P + K);
-      for (let ow = 0; ow < OW; ow++, o++) {
-        const w0 = Math.max(0, ow * S - P);
-        const w1 = Math.min(W, ow * S - P + K);
-        let best = -Infinity;
-        let at = h0 * W + w0;
-        for (let h = h0; h < h1; h++) {
-          for (let i = h * W + w0, e = h * W + w1; i < e; i++) {
-            const v = X[base + i];
-            if (v > best || v !== v) {
-              best = v;
-              at = i;
-              if (v !== v) break;
-            }
-          }
-          if (best !== best) break;
-        }
-        out[o] = best;
-        arg[o] = at;
-      }
-    }
-  }
-  const OHW = OH * OW;
-  return opResult('maxPool2d', out, [N, C, OH, OW], [x], (g) => {
+  if (X instanceof Float32Array && out instanceof Float32Array) getBackend().maxPool2d(X, out, arg, g);
+  else referenceMaxPool(X, out, arg, g);
+  return opResult('maxPool2d', out, [pg.N, pg.C, pg.OH, pg.OW], [x], (grad) => {
     const dx = alloc(x.dtype, x.size);
-    for (let i = 0; i < g.length; i++) dx[((i / OHW) | 0) * HW + arg[i]] += g[i];
+    if (grad instanceof Float32Array && dx instanceof Float32Array) getBackend().maxPool2dBackward(grad, arg, dx, g);
+    else referenceMaxPoolBackward(grad, arg, dx, g);
     accumulateGrad(x, dx);
   });
 }
 
 /** Mean over each window, padding counted as zeros in the divisor (PyTorch's count_include_pad=true). */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  const { N, C, H, W, K, S, P, OH, OW } = poolGeometry('avgPool2d', x, opts);
+  const pg = poolGeometry('avgPool2d', x, opts);
+  const g = kernelGeometry(pg);
   const X = x.data;
-  const out = alloc(x.dtype, N * C * OH * OW);
-  const HW = H * W;
-  // Without ceil mode every window lies inside the padded image, so the divisor is K·K.
-  const area = K * K;
-  let o = 0;
-  for (let plane = 0; plane < N * C; plane++) {
-    const base = plane * HW;
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = Math.max(0, oh * S - P);
-      const h1 = Math.min(H, oh * S - P + K);
-      for (let ow = 0; ow < OW; ow++, o++) {
-        const w0 = Math.max(0, ow * S - P);
-        const w1 = Math.min(W, ow * S - P + K);
-        let s = 0;
-        for (let h = h0; h < h1; h++) {
-          for (let i = base + h * W + w0, e = base + h * W + w1; i < e; i++) s += X[i];
-        }
-        out[o] = s / area;
-      }
-    }
-  }
-  return opResult('avgPool2d', out, [N, C, OH, OW], [x], (g) => {
+  const out = alloc(x.dtype, g.planes * g.OH * g.OW);
+  if (X instanceof Float32Array && out instanceof Float32Array) getBackend().avgPool2d(X, out, g);
+  else referenceAvgPool(X, out, g);
+  return opResult('avgPool2d', out, [pg.N, pg.C, pg.OH, pg.OW], [x], (grad) => {
     const dx = alloc(x.dtype, x.size);
-    let j = 0;
-    for (let plane = 0; plane < N * C; plane++) {
-      const base = plane * HW;
-      for (let oh = 0; oh < OH; oh++) {
-        const h0 = Math.max(0, oh * S - P);
-        const h1 = Math.min(H, oh * S - P + K);
-        for (let ow = 0; ow < OW; ow++, j++) {
-          const w0 = Math.max(0, ow * S - P);
-          const w1 = Math.min(W, ow * S - P + K);
-          const gi = g[j] / area;
-          for (let h = h0; h < h1; h++) {
-            for (let i = base + h * W + w0, e = base + h * W + w1; i < e; i++) dx[i] += gi;
-          }
-        }
-      }
-    }
+    if (grad instanceof Float32Array && dx instanceof Float32Array) getBackend().avgPool2dBackward(grad, dx, g);
+    else referenceAvgPoolBackward(grad, dx, g);
     accumulateGrad(x, dx);
   });
 }

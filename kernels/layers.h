@@ -1,0 +1,255 @@
+/*
+ * The training kernels besides GEMM, written once: the optimizer updates
+ * (SGD, Adam/AdamW), convolution's im2col/col2im and axis swap, and pooling.
+ * Included after quantize.h by each isa_*.c and by wasm.c; the compiler
+ * vectorises the element loops for each target.
+ *
+ * Every loop is the reference loop of src/backend (optim.ts, conv.ts,
+ * pool.ts) with the same operations in the same order, so the results match
+ * bit for bit: the optimizers compute each element in double (as JavaScript
+ * numbers) and round to float32 where the reference stores into a
+ * Float32Array; -ffp-contract=off keeps a*b + c from fusing. Work splits into
+ * independent units (elements, rows, planes), and no sum ever spans two
+ * units, so a thread split never changes a result.
+ */
+
+/* The loop-invariant cases become separate loops (compile-time flags after inlining), so each vectorises. */
+static inline __attribute__((always_inline)) void PC_FN(sgd_loop)(const int decay, const int first, const int nesterov,
+                                                                  const pc_sgd_args *a, float *restrict p,
+                                                                  const float *restrict g, float *restrict buf,
+                                                                  size_t begin, size_t end) {
+  const double lr = a->lr, wd = a->weight_decay, mu = a->momentum, keep = a->keep;
+  for (size_t i = begin; i < end; i++) {
+    const double pi = p[i];
+    const double gi = decay ? (double)g[i] + wd * pi : (double)g[i];
+    const float b = first ? (float)gi : (float)(mu * (double)buf[i] + keep * gi);
+    buf[i] = b;
+    p[i] = (float)(pi - lr * (nesterov ? gi + mu * (double)b : (double)b));
+  }
+}
+
+static void PC_FN(pc_sgd)(const pc_sgd_args *a, float *p, const float *g, float *buf, size_t begin, size_t end) {
+  const int decay = a->weight_decay != 0;
+  if (!buf) {
+    const double lr = a->lr, wd = a->weight_decay;
+    if (decay)
+      for (size_t i = begin; i < end; i++) p[i] = (float)((double)p[i] - lr * ((double)g[i] + wd * (double)p[i]));
+    else
+      for (size_t i = begin; i < end; i++) p[i] = (float)((double)p[i] - lr * (double)g[i]);
+    return;
+  }
+  switch (decay << 2 | (a->first != 0) << 1 | (a->nesterov != 0)) {
+    case 0: PC_FN(sgd_loop)(0, 0, 0, a, p, g, buf, begin, end); break;
+    case 1: PC_FN(sgd_loop)(0, 0, 1, a, p, g, buf, begin, end); break;
+    case 2: PC_FN(sgd_loop)(0, 1, 0, a, p, g, buf, begin, end); break;
+    case 3: PC_FN(sgd_loop)(0, 1, 1, a, p, g, buf, begin, end); break;
+    case 4: PC_FN(sgd_loop)(1, 0, 0, a, p, g, buf, begin, end); break;
+    case 5: PC_FN(sgd_loop)(1, 0, 1, a, p, g, buf, begin, end); break;
+    case 6: PC_FN(sgd_loop)(1, 1, 0, a, p, g, buf, begin, end); break;
+    default: PC_FN(sgd_loop)(1, 1, 1, a, p, g, buf, begin, end); break;
+  }
+}
+
+static inline __attribute__((always_inline)) void PC_FN(adam_loop)(const int l2, const int small_w, const int decay,
+                                                                   const pc_adam_args *a, float *restrict p,
+                                                                   const float *restrict g, float *restrict m,
+                                                                   float *restrict v, size_t begin, size_t end) {
+  const double step_size = a->step_size, bc2 = a->bc2_sqrt, w = a->w, omw = a->one_minus_w, b2 = a->beta2,
+               omb2 = a->one_minus_beta2, eps = a->eps, dec = a->decay, wd = a->l2;
+  for (size_t i = begin; i < end; i++) {
+    const double pi = p[i];
+    const double gi = l2 ? (double)g[i] + wd * pi : (double)g[i];
+    const double m0 = m[i];
+    /* torch.lerp's two formulas */
+    const float mi = (float)(small_w ? m0 + w * (gi - m0) : gi - (gi - m0) * omw);
+    m[i] = mi;
+    const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
+    v[i] = vi;
+    const double denom = __builtin_sqrt((double)vi) / bc2 + eps;
+    p[i] = (float)((decay ? pi * dec : pi) - (step_size * (double)mi) / denom);
+  }
+}
+
+static void PC_FN(pc_adam)(const pc_adam_args *a, float *p, const float *g, float *m, float *v, size_t begin, size_t end) {
+  switch ((a->l2 != 0) << 2 | (a->w < 0.5) << 1 | (a->decay != 1)) {
+    case 0: PC_FN(adam_loop)(0, 0, 0, a, p, g, m, v, begin, end); break;
+    case 1: PC_FN(adam_loop)(0, 0, 1, a, p, g, m, v, begin, end); break;
+    case 2: PC_FN(adam_loop)(0, 1, 0, a, p, g, m, v, begin, end); break;
+    case 3: PC_FN(adam_loop)(0, 1, 1, a, p, g, m, v, begin, end); break;
+    case 4: PC_FN(adam_loop)(1, 0, 0, a, p, g, m, v, begin, end); break;
+    case 5: PC_FN(adam_loop)(1, 0, 1, a, p, g, m, v, begin, end); break;
+    case 6: PC_FN(adam_loop)(1, 1, 0, a, p, g, m, v, begin, end); break;
+    default: PC_FN(adam_loop)(1, 1, 1, a, p, g, m, v, begin, end); break;
+  }
+}
+
+/* Output positions o in [lo, hi) whose input index o·s - p + k lies in 0..size-1 (hi = lo: none). */
+static inline void PC_FN(valid_range)(size_t size, size_t out, size_t k, size_t s, size_t p, size_t *lo, size_t *hi) {
+  size_t l = p > k ? (p - k + s - 1) / s : 0;
+  size_t h = size - 1 + p >= k ? (size - 1 + p - k) / s + 1 : 0;
+  if (l > out) l = out;
+  if (h > out) h = out;
+  *lo = l;
+  *hi = h < l ? l : h;
+}
+
+/* Units are (row, image) pairs, row = (c·KH + kh)·KW + kw: col[row, n·OH·OW ..] gets image n's receptive-field
+ * values for that kernel offset, zeros in the padding. */
+static void PC_FN(pc_im2col)(const pc_conv_geo *g, const float *x, float *col, size_t begin, size_t end) {
+  const size_t N = g->n, C = g->c, H = g->h, W = g->w, KH = g->kh, KW = g->kw, OH = g->oh, OW = g->ow, S = g->stride,
+               P = g->pad;
+  const size_t OHW = OH * OW, L = N * OHW;
+  for (size_t u = begin; u < end; u++) {
+    const size_t r = u / N, n = u % N;
+    const size_t kw = r % KW, kh = r / KW % KH, c = r / (KW * KH);
+    size_t oh0, oh1, ow0, ow1;
+    PC_FN(valid_range)(H, OH, kh, S, P, &oh0, &oh1);
+    PC_FN(valid_range)(W, OW, kw, S, P, &ow0, &ow1);
+    const float *plane = x + (n * C + c) * H * W;
+    float *dst = col + r * L + n * OHW;
+    for (size_t i = 0; i < oh0 * OW; i++) dst[i] = 0;
+    for (size_t oh = oh0; oh < oh1; oh++) {
+      float *row = dst + oh * OW;
+      const float *src = plane + (oh * S + kh - P) * W + kw; /* src[ow·S - P] for ow ≥ ow0 */
+      for (size_t ow = 0; ow < ow0; ow++) row[ow] = 0;
+      if (S == 1)
+        for (size_t ow = ow0; ow < ow1; ow++) row[ow] = src[ow - P];
+      else
+        for (size_t ow = ow0; ow < ow1; ow++) row[ow] = src[ow * S - P];
+      for (size_t ow = ow1; ow < OW; ow++) row[ow] = 0;
+    }
+    for (size_t i = oh1 * OW; i < OHW; i++) dst[i] = 0;
+  }
+}
+
+/* Units are input planes (n, c): each dx element starts at +0 and adds its col entries in (kh, kw) order. */
+static void PC_FN(pc_col2im)(const pc_conv_geo *g, const float *col, float *dx, size_t begin, size_t end) {
+  const size_t N = g->n, C = g->c, H = g->h, W = g->w, KH = g->kh, KW = g->kw, OH = g->oh, OW = g->ow, S = g->stride,
+               P = g->pad;
+  const size_t OHW = OH * OW, L = N * OHW;
+  for (size_t u = begin; u < end; u++) {
+    const size_t n = u / C, c = u % C;
+    float *plane = dx + u * H * W;
+    for (size_t i = 0; i < H * W; i++) plane[i] = 0;
+    for (size_t kh = 0; kh < KH; kh++) {
+      size_t oh0, oh1;
+      PC_FN(valid_range)(H, OH, kh, S, P, &oh0, &oh1);
+      for (size_t kw = 0; kw < KW; kw++) {
+        size_t ow0, ow1;
+        PC_FN(valid_range)(W, OW, kw, S, P, &ow0, &ow1);
+        const float *src = col + ((c * KH + kh) * KW + kw) * L + n * OHW;
+        for (size_t oh = oh0; oh < oh1; oh++) {
+          float *row = plane + (oh * S + kh - P) * W + kw; /* row[ow·S - P] */
+          const float *s = src + oh * OW;
+          if (S == 1)
+            for (size_t ow = ow0; ow < ow1; ow++) row[ow - P] += s[ow];
+          else
+            for (size_t ow = ow0; ow < ow1; ow++) row[ow * S - P] += s[ow];
+        }
+      }
+    }
+  }
+}
+
+/* [A, B, inner] -> [B, A, inner]; units are the A·B blocks of src. */
+static void PC_FN(pc_swap01)(const float *src, float *dst, size_t a, size_t b, size_t inner, size_t begin, size_t end) {
+  for (size_t u = begin; u < end; u++) {
+    const float *s = src + u * inner;
+    float *d = dst + ((u % b) * a + u / b) * inner;
+    for (size_t i = 0; i < inner; i++) d[i] = s[i];
+  }
+}
+
+/* Window bounds of output position o, clipped to the image: [lo, hi). */
+static inline void PC_FN(pool_window)(size_t o, size_t s, size_t p, size_t k, size_t size, size_t *lo, size_t *hi) {
+  const size_t start = o * s; /* the window is [start - p, start - p + k) */
+  *lo = start > p ? start - p : 0;
+  *hi = start + k - p < size ? start + k - p : size;
+}
+
+/* Units are planes. The first maximum in scan order wins; a NaN wins at once and stops the scan. */
+static void PC_FN(pc_max_pool)(const pc_pool_geo *g, const float *x, float *out, int32_t *arg, size_t begin, size_t end) {
+  const size_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
+  for (size_t u = begin; u < end; u++) {
+    const float *X = x + u * H * W;
+    size_t o = u * OH * OW;
+    for (size_t oh = 0; oh < OH; oh++) {
+      size_t h0, h1;
+      PC_FN(pool_window)(oh, g->stride, g->pad, g->k, H, &h0, &h1);
+      for (size_t ow = 0; ow < OW; ow++, o++) {
+        size_t w0, w1;
+        PC_FN(pool_window)(ow, g->stride, g->pad, g->k, W, &w0, &w1);
+        float best = -__builtin_inff();
+        size_t at = h0 * W + w0;
+        for (size_t h = h0; h < h1; h++) {
+          for (size_t i = h * W + w0, e = h * W + w1; i < e; i++) {
+            const float v = X[i];
+            if (v > best || v != v) {
+              best = v;
+              at = i;
+              if (v != v) break;
+            }
+          }
+          if (best != best) break;
+        }
+        out[o] = best;
+        arg[o] = (int32_t)at;
+      }
+    }
+  }
+}
+
+/* Units are planes: dx starts at +0 and each output's gradient is added at its argmax, in output order. */
+static void PC_FN(pc_max_pool_backward)(const pc_pool_geo *g, const float *grad, const int32_t *arg, float *dx,
+                                        size_t begin, size_t end) {
+  const size_t HW = g->h * g->w, OHW = g->oh * g->ow;
+  for (size_t u = begin; u < end; u++) {
+    float *d = dx + u * HW;
+    for (size_t i = 0; i < HW; i++) d[i] = 0;
+    for (size_t o = u * OHW, e = o + OHW; o < e; o++) d[arg[o]] += grad[o];
+  }
+}
+
+/* Units are planes: each window summed in double in scan order, divided by K·K (padding counts as zeros). */
+static void PC_FN(pc_avg_pool)(const pc_pool_geo *g, const float *x, float *out, size_t begin, size_t end) {
+  const size_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
+  const double area = (double)(g->k * g->k);
+  for (size_t u = begin; u < end; u++) {
+    const float *X = x + u * H * W;
+    size_t o = u * OH * OW;
+    for (size_t oh = 0; oh < OH; oh++) {
+      size_t h0, h1;
+      PC_FN(pool_window)(oh, g->stride, g->pad, g->k, H, &h0, &h1);
+      for (size_t ow = 0; ow < OW; ow++, o++) {
+        size_t w0, w1;
+        PC_FN(pool_window)(ow, g->stride, g->pad, g->k, W, &w0, &w1);
+        double s = 0;
+        for (size_t h = h0; h < h1; h++)
+          for (size_t i = h * W + w0, e = h * W + w1; i < e; i++) s += X[i];
+        out[o] = (float)(s / area);
+      }
+    }
+  }
+}
+
+/* Units are planes: dx starts at +0; each output adds grad/(K·K) (a double) to its window, in output order. */
+static void PC_FN(pc_avg_pool_backward)(const pc_pool_geo *g, const float *grad, float *dx, size_t begin, size_t end) {
+  const size_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
+  const double area = (double)(g->k * g->k);
+  for (size_t u = begin; u < end; u++) {
+    float *d = dx + u * H * W;
+    for (size_t i = 0; i < H * W; i++) d[i] = 0;
+    size_t o = u * OH * OW;
+    for (size_t oh = 0; oh < OH; oh++) {
+      size_t h0, h1;
+      PC_FN(pool_window)(oh, g->stride, g->pad, g->k, H, &h0, &h1);
+      for (size_t ow = 0; ow < OW; ow++, o++) {
+        size_t w0, w1;
+        PC_FN(pool_window)(ow, g->stride, g->pad, g->k, W, &w0, &w1);
+        const double gi = (double)grad[o] / area;
+        for (size_t h = h0; h < h1; h++)
+          for (size_t i = h * W + w0, e = h * W + w1; i < e; i++) d[i] = (float)((double)d[i] + gi);
+      }
+    }
+  }
+}
