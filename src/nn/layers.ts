@@ -8,6 +8,7 @@ import { linear } from '../tensor/ops/matmul.js';
 import { batchNorm } from '../tensor/ops/norm.js';
 import { avgPool2d, globalAvgPool2d, maxPool2d } from '../tensor/ops/pool.js';
 import { flatten } from '../tensor/ops/shape.js';
+import type { ApproxLayer } from '../approx/layer.js';
 import type { LayerPrecision } from '../precision/site.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module, type RandomContext } from './module.js';
@@ -47,12 +48,14 @@ export class Linear extends Module {
   }
   /** The precision site a policy attaches (src/precision); null computes in fp32. */
   precision: LayerPrecision | null = null;
+  /** Sampled products in training (src/approx); null: exact. Evaluation is always exact. */
+  approx: ApproxLayer | null = null;
   forward(x: Tensor): Tensor {
     const q = this.precision;
     const input = q ? q.input(x) : x;
     const w = q ? q.param(this.weight, 0) : this.weight;
     const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
-    const y = linear(input, w, b);
+    const y = this.approx && this.training ? this.approx.linear(input, w, b) : linear(input, w, b);
     return q ? q.output(y) : y;
   }
 }
@@ -75,12 +78,15 @@ export class Conv2d extends Module {
   }
   /** The precision site a policy attaches (src/precision); null computes in fp32. */
   precision: LayerPrecision | null = null;
+  /** Sampled products in training (src/approx); null: exact. Evaluation is always exact. */
+  approx: ApproxLayer | null = null;
   forward(x: Tensor): Tensor {
     const q = this.precision;
     const input = q ? q.input(x) : x;
     const w = q ? q.param(this.weight, 0) : this.weight;
     const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
-    const y = conv2d(input, w, b, { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0 });
+    const opts = { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0 };
+    const y = this.approx && this.training ? this.approx.conv2d(input, w, b, opts) : conv2d(input, w, b, opts);
     return q ? q.output(y) : y;
   }
 }

@@ -11,6 +11,8 @@ export const enum StreamTag {
   Dropout = 2,
   /** Stochastic rounding of precision policies (src/precision). */
   Quantize = 3,
+  /** Sampled products (src/approx): index = the approximated layer, step = the training step. */
+  Approx = 4,
 }
 
 /** Stream number for (tag, index, step): 5 bits of tag, 8 of index (layer), 40 of step. */

@@ -4,6 +4,7 @@
  * merged (flags win) over defaults, validated field by field, and the fully
  * resolved recipe is what a run directory records.
  */
+import { ApproxConfigError, parseApproxConfig, type ApproxConfig } from '../approx/config.js';
 import { BACKEND_NAMES, type BackendName } from '../backend/kernels.js';
 import { DATASET_NAMES, type DatasetName } from '../data/files.js';
 import { PrecisError } from '../errors.js';
@@ -50,6 +51,8 @@ export interface Recipe {
   precision: PolicyInput | null;
   /** Loss scaling (null: none). */
   lossScaling: LossScalingInput | null;
+  /** Sampled (approximate) products in training (null: exact); see src/approx. */
+  approx: ApproxConfig | null;
 }
 
 export class RecipeError extends PrecisError {
@@ -83,6 +86,16 @@ const schedule: Check = (v, f) => {
     throw new RecipeError(f, (e as Error).message, 'see `precis train --help` for the schedule forms');
   }
   return v;
+};
+
+/** The `approx` object with its defaults filled in; errors name the subfield ('approx.ratio'). */
+const approxConfig: Check = (v, f) => {
+  try {
+    return parseApproxConfig(v, f);
+  } catch (e) {
+    if (e instanceof ApproxConfigError) throw new RecipeError(e.field, e.problem, e.hint);
+    throw e;
+  }
 };
 
 /** A nested field validated by its own parser; its errors name the full path ('precision.default.weight'). */
@@ -120,6 +133,7 @@ const FIELDS: Record<keyof Recipe, Check> = {
   description: nullable((v, f) => (typeof v === 'string' ? v : fail(f, v, 'a string', '"PositNN Table 3, O12-L12"'))),
   precision: nullable(nested((v, f) => Policy.parse(v, f))),
   lossScaling: nullable(nested((v, f) => LossScaler.parse(v, f))),
+  approx: nullable(approxConfig),
 };
 
 export const RECIPE_FIELDS = Object.keys(FIELDS) as (keyof Recipe)[];
@@ -151,6 +165,7 @@ export function defaultRecipe(model: ModelName, backend: BackendName, threads: n
     description: null,
     precision: null,
     lossScaling: null,
+    approx: null,
   };
 }
 

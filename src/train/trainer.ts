@@ -5,6 +5,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { applyApprox, sumMacLines, type MacTotals } from '../approx/index.js';
 import { getBackend, setBackend } from '../backend/index.js';
 import { batchCount, batches } from '../data/batch.js';
 import type { Dataset } from '../data/load.js';
@@ -43,6 +44,8 @@ export interface Summary {
   parameters: number;
   /** Emulated runs: telemetry over the logged steps, and the final loss scale. */
   precision?: PrecisionSummary;
+  /** Runs with sampled products: multiply-adds of the approximated layers' products, done and exact. */
+  approx?: MacTotals & { macReduction: number };
 }
 
 /** The emulation of a recipe, attached to its model (precision policy and loss scaling). */
@@ -147,6 +150,8 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
     lr: recipe.lr, momentum: recipe.momentum, nesterov: recipe.nesterov, weightDecay: recipe.weightDecay,
   });
   const emulation = createEmulation(recipe, model);
+  // Absent in recipes saved before sampled products existed.
+  const approx = recipe.approx ? applyApprox(model.module.namedModules(), recipe.approx, model.rng) : null;
   const schedule = parseSchedule(recipe.schedule);
   const stepsPerEpoch = batchCount(dataset.train.count, recipe.batchSize);
   let pos: RunPosition = { epoch: 0, step: 0, globalStep: 0, trainSeconds: 0 };
@@ -166,7 +171,11 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
     writeFileAtomic(paths.recipe, `${JSON.stringify(recipe, null, 2)}\n`);
   }
   const log = (m: MetricLine) => appendFileSync(paths.metrics, `${JSON.stringify(m)}\n`);
-  const checkpoint = () => saveCheckpoint(paths.checkpoint, recipe, pos, model, optimizer, emulation.state());
+  const checkpoint = () => {
+    // The multiply-adds since the previous line go with every checkpoint, so a resumed run's kept lines add up to its whole count.
+    if (approx) log({ type: 'approx', epoch: pos.epoch, globalStep: pos.globalStep, ...approx.take() });
+    saveCheckpoint(paths.checkpoint, recipe, pos, model, optimizer, emulation.state());
+  };
   const emulating = emulation.policy !== null || emulation.lossScaler !== null;
   if (dataset.sample) progress.line(`using the bundled MNIST sample (${dataset.train.count} training, ${dataset.test.count} test images); pass --data-dir, or --download, for the full set`);
 
@@ -258,6 +267,7 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
     parameters: model.module.parameterCount(),
   };
   if (emulating) summary.precision = summarizeTelemetry(readMetrics(paths.metrics));
+  if (approx) summary.approx = sumMacLines(readMetrics(paths.metrics));
   writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
