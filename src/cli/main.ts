@@ -2,6 +2,7 @@
 import { PrecisError } from '../errors.js';
 import { doctor } from './doctor.js';
 import { FORMATS_USAGE, formatsCommand, readStdin } from './formats.js';
+import { INSPECT_USAGE, inspectCommand } from './inspect.js';
 import { evalCommand, TRAIN_USAGE, trainCommand } from './train.js';
 import { packageVersion } from './version.js';
 
@@ -12,6 +13,7 @@ usage: precis <command> [options]
 commands:
   train        train a model (precis train --help)
   eval         evaluate a checkpoint on the test set
+  inspect      a run's accuracy and precision telemetry, layer by layer
   formats      number formats: list, show, encode, decode, table (precis formats help)
   doctor       backends, CPU features and threads on this machine
   help         this text
@@ -22,6 +24,8 @@ environment:
   PRECIS_THREADS=N                threads for native kernels (default: all cores)
 
 ${TRAIN_USAGE}
+
+${INSPECT_USAGE}
 
 ${FORMATS_USAGE}`;
 
@@ -54,6 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'eval': await evalCommand(rest, out); return 0;
+      case 'inspect': inspectCommand(rest, out); return 0;
       case 'version': case '--version': case '-v': out(packageVersion()); return 0;
       case undefined: case 'help': case '--help': case '-h': out(USAGE); return 0;
       default:
