@@ -13,6 +13,8 @@ export const enum StreamTag {
   Quantize = 3,
   /** Sampled products (src/approx): index = the approximated layer, step = the training step. */
   Approx = 4,
+  /** Stochastic rounding inside emulated accumulators: index = the layer, step = 4 · training step + pass. */
+  Accumulate = 5,
 }
 
 /** Stream number for (tag, index, step): 5 bits of tag, 8 of index (layer), 40 of step. */
