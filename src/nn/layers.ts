@@ -1,5 +1,5 @@
 /** The layers of the model zoo, initialised as PyTorch initialises them by default. */
-import { OptionError } from '../errors.js';
+import { OptionError, UnsupportedError } from '../errors.js';
 import { streamOf, StreamTag, uniforms } from '../rng/uniform.js';
 import { relu } from '../tensor/ops/activation.js';
 import { conv2d } from '../tensor/ops/conv.js';
@@ -36,6 +36,11 @@ export class Initializer {
   }
 }
 
+/** Sampled products do not run through emulated accumulators yet: say so rather than silently drop the accumulator. */
+function sampledWithAccumulator(): UnsupportedError {
+  return new UnsupportedError('a layer with sampled products (approx) cannot also use an emulated accumulator model yet', 'use the fp32 accumulator for approximated layers, or drop approx for this run');
+}
+
 /** Fully connected: y = x·Wᵀ + b. PyTorch's default init: W and b uniform in ±1/√in. */
 export class Linear extends Module {
   readonly weight: Tensor;
@@ -55,7 +60,9 @@ export class Linear extends Module {
     const input = q ? q.input(x) : x;
     const w = q ? q.param(this.weight, 0) : this.weight;
     const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
-    const y = this.approx && this.training ? this.approx.linear(input, w, b) : linear(input, w, b);
+    const product = q?.product() ?? null;
+    if (this.approx && this.training && product) throw sampledWithAccumulator();
+    const y = this.approx && this.training ? this.approx.linear(input, w, b) : linear(input, w, b, { product });
     return q ? q.output(y) : y;
   }
 }

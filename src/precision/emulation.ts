@@ -17,7 +17,7 @@ import { roundedCrossEntropy } from './loss.js';
 import { Policy, type QuantizedRole } from './policy.js';
 import { AmaxHistory, emptyStats, PolicyError, type QuantizeStats } from './quantizer.js';
 import { LayerPrecision, randomKey, type PrecisionContext, type Rounder } from './site.js';
-import { roleReport, type LayerReport } from './telemetry.js';
+import { roleReport, type AccumulatorReport, type LayerReport } from './telemetry.js';
 
 /** A layer that can be rounded: it computes through its `precision` site when one is attached. */
 export interface PrecisionLayer {
@@ -57,7 +57,7 @@ export class Emulation {
     policy.checkLayers('precision', layers.map(([n]) => n));
     if (layers.length >= LOSS_SITE) throw new PolicyError('precision', `the model has ${layers.length} layers; precision policies address at most ${LOSS_SITE - 1}`, 'use a smaller model');
     layers.forEach(([name, m], i) => {
-      const site = new LayerPrecision(name, i, this.ctx, policy.activationAt);
+      const site = new LayerPrecision(name, i, this.ctx, policy.activationAt, policy.accumulatorGradient);
       (m as unknown as PrecisionLayer).precision = site;
       this.sites.push(site);
       this.byLayer.set(name, site);
@@ -148,8 +148,9 @@ export class Emulation {
   }
 
   /** Telemetry since the last report, by layer and role, and resets the window. */
-  report(): { layers: Record<string, LayerReport>; loss?: ReturnType<typeof roleReport>; lossScale?: number; overflowSteps: number; skippedSteps?: number } {
+  report(): { layers: Record<string, LayerReport>; accumulators?: Record<string, AccumulatorReport>; loss?: ReturnType<typeof roleReport>; lossScale?: number; overflowSteps: number; skippedSteps?: number } {
     const layers: Record<string, LayerReport> = {};
+    const accumulators: Record<string, AccumulatorReport> = {};
     for (const s of this.sites) {
       const r: LayerReport = {};
       for (const [role, st] of s.stats) {
@@ -158,8 +159,14 @@ export class Emulation {
         Object.assign(st, emptyStats());
       }
       if (Object.keys(r).length > 0) layers[s.layer] = r;
+      const a = s.accumulatorStats;
+      if (a.products > 0) {
+        accumulators[s.layer] = { model: s.accumulator ?? 'fp32', products: a.products, swamped: a.swamped / a.products, overflow: a.overflow, underflow: a.underflow };
+        Object.assign(a, { products: 0, swamped: 0, overflow: 0, underflow: 0 });
+      }
     }
     const out: ReturnType<Emulation['report']> = { layers, overflowSteps: this.overflowSteps };
+    if (Object.keys(accumulators).length > 0) out.accumulators = accumulators;
     const lq = this.phase >= 0 ? this.options.policy!.lossQuantizer(this.phase) : null;
     if (lq && this.lossStats.count > 0) out.loss = roleReport(lq, this.lossStats);
     Object.assign(this.lossStats, emptyStats());

@@ -6,6 +6,8 @@
  * `switch` lists phases, each replacing the defaults and overrides from an
  * epoch on.
  */
+import type { PrecisError } from '../errors.js';
+import { ACCUMULATOR_GRAMMAR, parseAccumulator } from './accumulator-spec.js';
 import { PolicyError, parseQuantizer, type Quantizer, type QuantizerInput } from './quantizer.js';
 
 /** The roles, in the order their random streams are numbered (part of the public API: recipes name them). */
@@ -46,6 +48,8 @@ export interface PolicyInput {
   /** Layer name or glob ('*' any run of characters, '?' one) → roles replaced for the layers it matches; later entries win. */
   layers?: Record<string, RoleMapInput>;
   activationAt?: ActivationPlacement;
+  /** How gradients pass low-precision accumulators: 'ste' (default) or 'mask-overflow' (see site.ts). */
+  accumulatorGradient?: 'ste' | 'mask-overflow';
   /** Phases from later epochs, each a complete replacement of `default` and `layers`. */
   switch?: PhaseInput[];
 }
@@ -77,6 +81,13 @@ function parseRoles(field: string, v: unknown, perLayer: boolean): RoleMap {
     if (role === 'loss' && perLayer) throw new PolicyError(`${field}.loss`, 'the loss role is not per layer', 'set "loss" under "default"');
     if (role === 'accumulator') {
       if (q !== null && typeof q !== 'string') throw new PolicyError(`${field}.accumulator`, `expected an accumulator spec string or null, got ${JSON.stringify(q)}`, 'e.g. "accumulator": "exact"');
+      if (q !== null) {
+        try {
+          parseAccumulator(q);
+        } catch (e) {
+          throw new PolicyError(`${field}.accumulator`, (e as Error).message.split('\n')[0], (e as PrecisError).hint ?? ACCUMULATOR_GRAMMAR);
+        }
+      }
       out.accumulator = q;
     } else {
       out[role as QuantizedRole] = q === null ? null : parseQuantizer(`${field}.${role}`, q);
@@ -91,13 +102,14 @@ function parseLayers(field: string, v: unknown): Phase['layers'] {
   return Object.entries(v).map(([glob, roles]) => [glob, globRegExp(glob), parseRoles(`${field}.${glob}`, roles, true)]);
 }
 
-const POLICY_FIELDS = ['default', 'layers', 'activationAt', 'switch'];
+const POLICY_FIELDS = ['default', 'layers', 'activationAt', 'accumulatorGradient', 'switch'];
 
 /** The validated policy. */
 export class Policy {
   private constructor(
     private readonly phases: readonly Phase[],
     readonly activationAt: ActivationPlacement,
+    readonly accumulatorGradient: 'ste' | 'mask-overflow',
     /** The policy as written (normalised), for the resolved recipe. */
     readonly source: PolicyInput,
   ) {}
@@ -108,6 +120,8 @@ export class Policy {
     for (const k of Object.keys(v)) if (!POLICY_FIELDS.includes(k)) throw new PolicyError(`${field}.${k}`, 'is not a known field', `the fields are ${POLICY_FIELDS.join(', ')}`);
     const at = v.activationAt ?? 'output';
     if (at !== 'output' && at !== 'input') throw new PolicyError(`${field}.activationAt`, `expected 'output' or 'input', got ${JSON.stringify(v.activationAt)}`, '"output" rounds each layer\'s product, "input" what each layer reads');
+    const ag = v.accumulatorGradient ?? 'ste';
+    if (ag !== 'ste' && ag !== 'mask-overflow') throw new PolicyError(`${field}.accumulatorGradient`, `expected 'ste' or 'mask-overflow', got ${JSON.stringify(v.accumulatorGradient)}`, '"mask-overflow" stops gradients at outputs whose accumulation overflowed');
     const phases: Phase[] = [{ epoch: 0, defaults: parseRoles(`${field}.default`, v.default, false), layers: parseLayers(`${field}.layers`, v.layers) }];
     if (v.switch !== undefined) {
       if (!Array.isArray(v.switch)) throw new PolicyError(`${field}.switch`, `expected an array of phases, got ${JSON.stringify(v.switch)}`, 'e.g. "switch": [{"epoch": 4, "default": {...}}]');
@@ -120,7 +134,7 @@ export class Policy {
         phases.push({ epoch: p.epoch, defaults: parseRoles(`${f}.default`, p.default, false), layers: parseLayers(`${f}.layers`, p.layers) });
       });
     }
-    return new Policy(phases, at, JSON.parse(JSON.stringify(v)) as PolicyInput);
+    return new Policy(phases, at, ag, JSON.parse(JSON.stringify(v)) as PolicyInput);
   }
 
   /** The phase in force at an epoch (0-based). */

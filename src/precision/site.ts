@@ -9,7 +9,10 @@
  */
 import { streamOf, StreamTag } from '../rng/uniform.js';
 import { accumulateGrad, opResult } from '../tensor/autograd.js';
+import type { Product, ProductPass } from '../tensor/gemm.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { accumulatedGemm } from './accumulator.js';
+import { parseAccumulator, type AccumulatorModel } from './accumulator-spec.js';
 import { ROLES, type ActivationPlacement, type Policy, type QuantizedRole, type Role } from './policy.js';
 import { AmaxHistory, emptyStats, type QuantizeStats, type Quantizer, type RandomKey } from './quantizer.js';
 
@@ -56,10 +59,34 @@ export function roundingOp(x: Tensor, fwd: Rounder | null, bwd: Rounder | null):
   });
 }
 
+/** What a layer's emulated accumulators did since the last telemetry read. */
+export interface AccumulatorStats {
+  /** Multiply-adds done through the model. */
+  products: number;
+  /** Adds of a nonzero term that left the sum unchanged. */
+  swamped: number;
+  /** Roundings beyond the largest finite value. */
+  overflow: number;
+  /** Roundings of a nonzero value to zero. */
+  underflow: number;
+}
+
+/**
+ * How gradients pass a low-precision accumulator. 'ste': straight through,
+ * as if the sum were exact. 'mask-overflow': no gradient through an output
+ * whose forward accumulation overflowed (saturated or became Inf), as a
+ * clamp's gradient is zero where it clips.
+ */
+export type AccumulatorGradient = 'ste' | 'mask-overflow';
+
+const PASS_INDEX: Record<ProductPass, number> = { forward: 0, 'input-gradient': 1, 'weight-gradient': 2 };
+
 export class LayerPrecision {
   /** Quantizers of the current phase, by role (null: fp32). */
   private roles = new Map<QuantizedRole, Quantizer | null>();
   private accumulatorSpec: string | null = null;
+  private accumulatorModel: AccumulatorModel | null = null;
+  readonly accumulatorStats: AccumulatorStats = { products: 0, swamped: 0, overflow: 0, underflow: 0 };
   /** Events and errors since the last telemetry read, by role. */
   readonly stats = new Map<QuantizedRole, QuantizeStats>();
   /** Delayed-amax histories, by role and slot ('weight/0'). */
@@ -71,12 +98,15 @@ export class LayerPrecision {
     readonly index: number,
     readonly ctx: PrecisionContext,
     private readonly placement: ActivationPlacement,
+    private readonly accumulatorGradient: AccumulatorGradient = 'ste',
   ) {}
 
   /** Takes the quantizers of a policy phase. */
   setPhase(policy: Policy, phase: number): void {
     for (const role of ROLES) if (role !== 'accumulator' && role !== 'loss') this.roles.set(role, policy.quantizer(phase, this.layer, role));
     this.accumulatorSpec = policy.accumulator(phase, this.layer);
+    const model = this.accumulatorSpec === null ? null : parseAccumulator(this.accumulatorSpec);
+    this.accumulatorModel = model && model.kind !== 'fp32' ? model : null;
   }
 
   quantizer(role: QuantizedRole): Quantizer | null {
@@ -109,6 +139,35 @@ export class LayerPrecision {
         if (!h || h.values.length !== (sc.history ?? 16)) this.histories.set(key, (h = new AmaxHistory(sc.history ?? 16)));
       }
       q.apply(src, dst, randomKey({ ...ctx, step }, this.index, role, slot), lastAxis(shape), this.statsOf(role), ctx.measure, h ?? null);
+    };
+  }
+
+  /**
+   * The layer's products through its accumulator model (null: the fp32
+   * GEMM). A forward product whose output is rounded by the activation role
+   * rounds there directly — for a quire, the exact sum goes straight into
+   * the activation format, never through fp32 — unless that quantizer scales
+   * tensors or is a block format, which need the whole output first.
+   */
+  product(): Product | null {
+    const model = this.accumulatorModel;
+    if (!model) return null;
+    const ctx = this.ctx;
+    const step = ctx.step;
+    const act = this.placement === 'output' ? this.quantizer('activation') : null;
+    const fused = act && !act.spec.scaling && act.format.kind === 'scalar' ? act : null;
+    const stats = this.accumulatorStats;
+    return (pass, transA, transB, m, n, k, a, b, c, accumulate) => {
+      const output = pass === 'forward' && fused ? { format: fused.format, rounding: fused.spec.rounding, overflow: fused.spec.overflow, subnormals: fused.spec.subnormals, randomBits: fused.spec.randomBits } : undefined;
+      const r = accumulatedGemm(model, transA, transB, m, n, k, a, b, c, accumulate, {
+        output, seed: ctx.seed, stream: streamOf(StreamTag.Accumulate, this.index, 4 * step + PASS_INDEX[pass]),
+      });
+      stats.products += m * n * k;
+      if (!r) return null;
+      stats.swamped += r.swamped;
+      stats.overflow += r.overflow;
+      stats.underflow += r.underflow;
+      return pass === 'forward' && this.accumulatorGradient === 'mask-overflow' ? r.overflowed : null;
     };
   }
 

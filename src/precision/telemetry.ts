@@ -25,6 +25,19 @@ export interface RoleReport {
 
 export type LayerReport = Record<string, RoleReport>;
 
+/** A layer's emulated accumulator over a telemetry window. */
+export interface AccumulatorReport {
+  model: string;
+  /** Multiply-adds done through the model. */
+  products: number;
+  /** Fraction of the adds whose nonzero term left the sum unchanged (swamping). */
+  swamped: number;
+  /** Roundings beyond the largest finite value (products, sums, outputs). */
+  overflow: number;
+  /** Roundings of a nonzero value to zero. */
+  underflow: number;
+}
+
 /** How a quantizer's overflow events show up in its output. */
 export function overflowAs(q: Quantizer): RoleReport['overflowAs'] {
   if (q.spec.overflow === 'saturate') return 'saturate';
@@ -71,6 +84,7 @@ export interface TelemetryLine {
   type: 'telemetry';
   globalStep: number;
   layers: Record<string, LayerReport>;
+  accumulators?: Record<string, AccumulatorReport>;
   loss?: RoleReport;
   lossScale?: number;
   skippedSteps?: number;
@@ -79,6 +93,8 @@ export interface TelemetryLine {
 
 export interface PrecisionSummary {
   layers: Record<string, Record<string, RoleSummary>>;
+  /** Per layer: the accumulator model, multiply-adds, the fraction swamped, overflow and underflow counts, over the logged windows. */
+  accumulators?: Record<string, AccumulatorReport>;
   loss?: RoleSummary;
   /** Logged steps whose gradients were not finite (skipped when loss scaling is on). */
   overflowSteps: number;
@@ -135,6 +151,16 @@ export function summarizeTelemetry(lines: readonly object[]): PrecisionSummary {
     if (line.loss) {
       if (!loss || loss.format !== line.loss.format) loss = new RoleTotals(line.loss.format, line.loss.overflowAs);
       loss.add(line.loss);
+    }
+    for (const [layer, a] of Object.entries(line.accumulators ?? {})) {
+      const t = (out.accumulators ??= {})[layer];
+      if (!t || t.model !== a.model) out.accumulators[layer] = { ...a };
+      else {
+        t.swamped = (t.swamped * t.products + a.swamped * a.products) / Math.max(1, t.products + a.products);
+        t.products += a.products;
+        t.overflow += a.overflow;
+        t.underflow += a.underflow;
+      }
     }
     out.overflowSteps += line.overflowSteps ?? 0;
     if (line.lossScale !== undefined) out.lossScale = line.lossScale;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseScalarFormat } from '../../src/formats/format.js';
 import { quantize } from '../../src/formats/quantize.js';
+import { Initializer, Linear } from '../../src/nn/layers.js';
 import { createModel } from '../../src/nn/zoo.js';
 import { createOptimizer } from '../../src/optim/index.js';
 import { Emulation } from '../../src/precision/emulation.js';
@@ -293,5 +294,38 @@ describe('telemetry', () => {
     const s = summarizeTelemetry([{ type: 'train' }, { type: 'telemetry', globalStep: 1, ...r }, { type: 'telemetry', globalStep: 2, ...r }]);
     assert.equal(s.layers.fc1.weight.values, 70);
     assert.equal(s.layers.fc1.weight.meanRelativeRms, w.relativeRms);
+  });
+});
+
+describe('accumulators in layers', () => {
+  function positnnExample(accumulator: string): number {
+    const layer = new Linear(new Initializer(0), 4, 1, false);
+    layer.weight.data.set([10, 10, 10, 2]);
+    const em = new Emulation(layer, { policy: Policy.parse({ default: { weight: 'posit<8,0>', activation: 'posit<8,0>', accumulator } }), lossScaling: null, seed: 0 });
+    em.beginStep(0, 0, false);
+    const y = layer.forward(new Tensor(Float32Array.of(2, 2, 2, 2), [1, 4]));
+    const report = em.report();
+    assert.equal(report.accumulators?.[''].products, 4);
+    return y.item();
+  }
+  it('PositNN\'s example: posit<8,0> sums 2×10 + 2×10 + 2×10 + 2×2 to 32 when every product and add rounds, to 64 in a quire', () => {
+    assert.equal(positnnExample('posit<8,0> product=posit<8,0>'), 32);
+    assert.equal(positnnExample('exact'), 64);
+  });
+  it('an accumulator spec error names the policy field', () => {
+    assert.throws(() => Policy.parse({ default: { accumulator: 'float<4,7> order=chunk:0' } }), (e: Error) => /^precision\.default\.accumulator: invalid accumulator spec/.test(e.message));
+  });
+  it('mask-overflow stops the gradient at outputs whose accumulation overflowed; ste passes it', () => {
+    const grad = (mode: 'ste' | 'mask-overflow'): Float32Array => {
+      const layer = new Linear(new Initializer(0), 2, 2, false);
+      layer.weight.data.set([100, 100, 0.5, 0.5]);
+      const em = new Emulation(layer, { policy: Policy.parse({ default: { accumulator: 'fixed<8,2> overflow=saturate' }, accumulatorGradient: mode }), lossScaling: null, seed: 0 });
+      em.beginStep(0, 0, false);
+      backward(layer.forward(new Tensor(Float32Array.of(1, 1), [1, 2])), Float32Array.of(1, 1));
+      return layer.weight.grad as Float32Array;
+    };
+    // output 0 (100 + 100) saturates fixed<8,2>; output 1 (0.5 + 0.5) does not
+    assert.deepEqual(grad('ste'), Float32Array.of(1, 1, 1, 1));
+    assert.deepEqual(grad('mask-overflow'), Float32Array.of(0, 0, 1, 1));
   });
 });

@@ -85,7 +85,7 @@ describe('matrix products', () => {
     assert.throws(() => matmul(tensor([1, 2], [1, 2]), tensor([1, 2, 3], [3, 1])), /matmul of \[1, 2\] and \[3, 1\]/);
   });
   it('linear with and without bias', () => {
-    gradCheck(linear, [randomLeaf([4, 6], 21), randomLeaf([3, 6], 22), randomLeaf([3], 23)]);
+    gradCheck((x, w, b) => linear(x, w, b), [randomLeaf([4, 6], 21), randomLeaf([3, 6], 22), randomLeaf([3], 23)]);
     gradCheck((x, w) => linear(x, w), [randomLeaf([4, 6], 24), randomLeaf([3, 6], 25)]);
     assert.throws(() => linear(tensor([1, 2], [1, 2]), tensor([1, 2, 3], [1, 3])), /the weight \[out, in\]/);
   });

@@ -1,7 +1,7 @@
 /** Matrix products: matmul (2-D and batched) and the fully connected layer's fused x·Wᵀ + b. */
 import { OptionError } from '../../errors.js';
 import { accumulateGrad, opResult } from '../autograd.js';
-import { gemm } from '../gemm.js';
+import { gemm, layerGemm, maskGradient, type Product } from '../gemm.js';
 import { alloc, shapeString, Tensor, type DType, type FloatArray } from '../tensor.js';
 
 function commonDType(ts: readonly Tensor[]): DType {
@@ -48,8 +48,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
+export interface LinearOptions {
+  /** The layer's products in emulated arithmetic (an accumulator model); default the one fp32 gemm. */
+  product?: Product | null;
+}
+
 /** x [N, in] · wᵀ (w is [out, in], PyTorch's layout) + bias [out]. */
-export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor {
+export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: LinearOptions = {}): Tensor {
   const dtype = commonDType(bias ? [x, w, bias] : [x, w]);
   if (x.ndim !== 2 || w.ndim !== 2 || x.shape[1] !== w.shape[1] || (bias && (bias.ndim !== 1 || bias.shape[0] !== w.shape[0]))) {
     throw new OptionError(
@@ -64,17 +69,19 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor
   const Y = alloc(dtype, N * nout);
   // Each output's sum starts from its bias, so the bias costs no extra pass.
   if (bias) for (let r = 0; r < N; r++) Y.set(bias.data, r * nout);
-  gemm(false, true, N, nout, nin, X, W, Y, bias !== null);
+  const product = opts.product;
+  const overflowed = layerGemm(product, 'forward', false, true, N, nout, nin, X, W, Y, bias !== null);
   const inputs = bias ? [x, w, bias] : [x, w];
-  return opResult('linear', Y, [N, nout], inputs, (g) => {
+  return opResult('linear', Y, [N, nout], inputs, (grad) => {
+    const g = maskGradient(grad, overflowed);
     if (x.requiresGrad) {
       const dX = alloc(dtype, x.size);
-      gemm(false, false, N, nin, nout, g, W, dX, false);
+      layerGemm(product, 'input-gradient', false, false, N, nin, nout, g, W, dX, false);
       accumulateGrad(x, dX);
     }
     if (w.requiresGrad) {
       const dW = alloc(dtype, w.size);
-      gemm(true, false, nout, nin, N, g, X, dW, false);
+      layerGemm(product, 'weight-gradient', true, false, nout, nin, N, g, X, dW, false);
       accumulateGrad(w, dW);
     }
     if (bias && bias.requiresGrad) accumulateGrad(bias, sumRows(g, N, nout, dtype));
