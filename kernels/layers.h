@@ -167,36 +167,85 @@ static inline void PC_FN(pool_window)(size_t o, size_t s, size_t p, size_t k, si
   *hi = start + k - p < size ? start + k - p : size;
 }
 
-/* Units are planes. The first maximum in scan order wins; a NaN wins at once and stops the scan. */
-static void PC_FN(pc_max_pool)(const pc_pool_geo *g, const float *x, float *out, int32_t *arg, size_t begin, size_t end) {
+/* Units are planes. The first maximum in scan order wins; the first NaN wins over everything. For each output
+ * row the window's input rows and columns are visited in scan order, each step across the whole row of outputs
+ * (which vectorises), keeping every output's running maximum in out and arg. K, S and P are compile-time
+ * constants in the common instantiations below. */
+static inline __attribute__((always_inline)) void PC_FN(max_pool_planes)(const size_t K, const size_t S, const size_t P,
+                                                                        const pc_pool_geo *g, const float *x, float *out,
+                                                                        int32_t *arg, size_t begin, size_t end) {
+  const size_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
+  for (size_t u = begin; u < end; u++) {
+    const float *X = x + u * H * W;
+    for (size_t oh = 0; oh < OH; oh++) {
+      float *restrict best = out + (u * OH + oh) * OW;
+      int32_t *restrict at = arg + (u * OH + oh) * OW;
+      size_t h0, h1;
+      PC_FN(pool_window)(oh, S, P, K, H, &h0, &h1);
+      for (size_t ow = 0; ow < OW; ow++) {
+        size_t w0, w1;
+        PC_FN(pool_window)(ow, S, P, K, W, &w0, &w1);
+        best[ow] = -__builtin_inff();
+        at[ow] = (int32_t)(h0 * W + w0);
+      }
+      for (size_t h = h0; h < h1; h++) {
+        const float *row = X + h * W;
+        for (size_t kw = 0; kw < K; kw++) {
+          size_t ow0 = 0, ow1 = OW; /* outputs whose column ow·S - P + kw lies in the image: all when P = 0 */
+          if (P) PC_FN(valid_range)(W, OW, kw, S, P, &ow0, &ow1);
+          for (size_t ow = ow0; ow < ow1; ow++) {
+            const size_t i = ow * S + kw - P;
+            const float v = row[i];
+            const float b = best[ow];
+            /* once best is NaN nothing replaces it: the reference's early exit */
+            const int take = (v > b) | ((v != v) & (b == b));
+            best[ow] = take ? v : b;
+            at[ow] = take ? (int32_t)(h * W + i) : at[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+/* The running maximum's update, as masks: compilers turn `take ? v : best` into a branch, which random data
+ * mispredicts half the time. Once best is NaN nothing replaces it (the reference's early exit). */
+static inline void PC_FN(max_step)(float v, uint32_t i, float *best, uint32_t *at) {
+  const uint32_t take = 0u - (uint32_t)((v > *best) | ((v != v) & (*best == *best)));
+  const uint32_t b = (PC_FN(f2u)(v) & take) | (PC_FN(f2u)(*best) & ~take);
+  *best = PC_FN(u2f)(b);
+  *at = (i & take) | (*at & ~take);
+}
+
+/* Without padding every window lies inside the image: one output at a time, its K×K window (a compile-time
+ * size) scanned in registers. */
+static inline __attribute__((always_inline)) void PC_FN(max_pool_inside)(const size_t K, const size_t S,
+                                                                        const pc_pool_geo *g, const float *x, float *out,
+                                                                        int32_t *arg, size_t begin, size_t end) {
   const size_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
   for (size_t u = begin; u < end; u++) {
     const float *X = x + u * H * W;
     size_t o = u * OH * OW;
     for (size_t oh = 0; oh < OH; oh++) {
-      size_t h0, h1;
-      PC_FN(pool_window)(oh, g->stride, g->pad, g->k, H, &h0, &h1);
       for (size_t ow = 0; ow < OW; ow++, o++) {
-        size_t w0, w1;
-        PC_FN(pool_window)(ow, g->stride, g->pad, g->k, W, &w0, &w1);
+        const size_t i0 = oh * S * W + ow * S;
         float best = -__builtin_inff();
-        size_t at = h0 * W + w0;
-        for (size_t h = h0; h < h1; h++) {
-          for (size_t i = h * W + w0, e = h * W + w1; i < e; i++) {
-            const float v = X[i];
-            if (v > best || v != v) {
-              best = v;
-              at = i;
-              if (v != v) break;
-            }
-          }
-          if (best != best) break;
-        }
+        uint32_t at = (uint32_t)i0;
+        for (size_t kh = 0; kh < K; kh++)
+          for (size_t kw = 0; kw < K; kw++) PC_FN(max_step)(X[i0 + kh * W + kw], (uint32_t)(i0 + kh * W + kw), &best, &at);
         out[o] = best;
         arg[o] = (int32_t)at;
       }
     }
   }
+}
+
+static void PC_FN(pc_max_pool)(const pc_pool_geo *g, const float *x, float *out, int32_t *arg, size_t begin, size_t end) {
+  const size_t K = g->k, S = g->stride, P = g->pad;
+  if (K == 2 && S == 2 && P == 0) PC_FN(max_pool_inside)(2, 2, g, x, out, arg, begin, end);
+  else if (K == 3 && S == 2 && P == 0) PC_FN(max_pool_inside)(3, 2, g, x, out, arg, begin, end);
+  else if (K == 3 && S == 3 && P == 0) PC_FN(max_pool_inside)(3, 3, g, x, out, arg, begin, end);
+  else PC_FN(max_pool_planes)(K, S, P, g, x, out, arg, begin, end);
 }
 
 /* Units are planes: dx starts at +0 and each output's gradient is added at its argmax, in output order. */

@@ -72,6 +72,26 @@ function scratch(dtype: DType, slot: Scratch, n: number): FloatArray {
 }
 
 /**
+ * col arrays kept for dW belong to their backward closure, which runs at
+ * most once (autograd drops it after); once it has used col it hands the
+ * array back here, and the next forward of the same size takes it instead
+ * of allocating and zero-filling a fresh one (im2col writes every entry).
+ */
+const SPARE_COLS = 4;
+const spareCols: Float32Array[] = [];
+
+function takeCol(dtype: DType, n: number): FloatArray {
+  const i = dtype === 'float32' ? spareCols.findIndex((a) => a.length === n) : -1;
+  return i >= 0 ? spareCols.splice(i, 1)[0] : alloc(dtype, n);
+}
+
+function giveBackCol(col: FloatArray): void {
+  if (!(col instanceof Float32Array) || col.length > SCRATCH_MAX) return;
+  spareCols.push(col);
+  if (spareCols.length > SPARE_COLS) spareCols.shift();
+}
+
+/**
  * x [N, C, H, W] ⊛ w [OC, C, KH, KW] (+ bias [OC]) → [N, OC, OH, OW], with
  * OH = ⌊(H + 2·padding - KH) / stride⌋ + 1 (likewise OW): PyTorch's Conv2d
  * (cross-correlation, zero padding, no dilation or groups).
@@ -103,7 +123,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
 
   // col is needed again only for dW: then it is the closure's own array, else scratch.
   const keepCol = isGradEnabled() && w.requiresGrad;
-  const col = keepCol ? alloc(dtype, CKK * L) : scratch(dtype, Scratch.Col, CKK * L);
+  const col = keepCol ? takeCol(dtype, CKK * L) : scratch(dtype, Scratch.Col, CKK * L);
   im2col(x.data, col, geo);
   const Wd = w.data;
   // out' [OC, N·OH·OW]; each sum starts from its bias, as in linear().
@@ -120,6 +140,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
     if (w.requiresGrad && keepCol) {
       const dW = alloc(dtype, w.size);
       gemm(false, true, OC, CKK, L, gT, col, dW, false);
+      giveBackCol(col);
       accumulateGrad(w, dW);
     }
     if (x.requiresGrad) {
