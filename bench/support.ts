@@ -1,5 +1,8 @@
 /** What every benchmark shares: flags, best-of timing, and the backends that load. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadBackend, type BackendName, type Kernels } from '../src/backend/index.js';
+import { packageRoot } from '../src/backend/paths.js';
 
 /** The value of `--name VALUE`, or the default. */
 export function arg(name: string, def: string): string {
@@ -32,4 +35,12 @@ export function loadableBackends(names: readonly BackendName[]): Kernels[] {
       return [];
     }
   });
+}
+
+/** Where benchmarks read datasets: --data-dir, else PRECIS_DATA_DIR, else ../shared/data beside the checkout, else undefined (cache or sample). */
+export function benchDataDir(): string | undefined {
+  const given = arg('data-dir', '') || process.env.PRECIS_DATA_DIR;
+  if (given) return given;
+  const shared = resolve(packageRoot(), '..', 'shared', 'data');
+  return existsSync(shared) ? shared : undefined;
 }

@@ -1,0 +1,79 @@
+/**
+ * npm run bench -- emulation [--recipes mellempudi-e5m2-lenet5,...] [--backend native] [--threads 2]
+ *                            [--data-dir DIR] [--gemm-size 512] [--skip-training] [--skip-gemm]
+ *
+ * What emulated arithmetic costs:
+ *  - training: seconds per epoch of each recipe (one epoch of recipes/NAME.json)
+ *    beside the same recipe without its precision policy and loss scaling,
+ *    measured in the same run; overhead = emulated / fp32.
+ *  - GEMM at n³ (default 512): the accumulator models against the fp32 GEMM:
+ *    `exact` (a quire) and a per-add float accumulator (Blumenfeld et al.'s
+ *    12-bit M7E4, chunks of 16).
+ * One JSON line per measurement on stdout; progress on stderr.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getBackend, setBackend, type BackendName } from '../src/backend/index.js';
+import { packageRoot } from '../src/backend/paths.js';
+import { loadDataset } from '../src/data/load.js';
+import { accumulatedGemm } from '../src/precision/accumulator.js';
+import { resolveRecipe, validatePartial, type Recipe } from '../src/train/recipe.js';
+import { train } from '../src/train/trainer.js';
+import { arg, benchDataDir, bestOf } from './support.js';
+
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const backend = arg('backend', 'native') as BackendName;
+const threads = Number(arg('threads', '2'));
+
+async function epochSeconds(recipe: Recipe): Promise<{ seconds: number; accuracy: number; sample: boolean }> {
+  const dataset = await loadDataset(recipe.dataset, { dataDir: recipe.dataDir ?? benchDataDir() });
+  const out = mkdtempSync(join(tmpdir(), 'precis-bench-emulation-'));
+  try {
+    const s = await train(recipe, { out, dataset });
+    return { seconds: s.trainSeconds / s.epochs, accuracy: s.testAccuracy, sample: s.sample };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+async function training(): Promise<void> {
+  for (const name of arg('recipes', 'mellempudi-e5m2-lenet5').split(',')) {
+    const file = join(packageRoot(), 'recipes', `${name}.json`);
+    const emulated = resolveRecipe(validatePartial(JSON.parse(readFileSync(file, 'utf8')), file), { epochs: 1, backend, threads }, backend, threads);
+    const fp32: Recipe = { ...emulated, precision: null, lossScaling: null };
+    log(`${name}: one epoch in fp32, then emulated (${backend}, ${threads} thread(s))`);
+    const base = await epochSeconds(fp32);
+    const emu = await epochSeconds(emulated);
+    console.log(JSON.stringify({
+      bench: 'emulation', recipe: name, model: emulated.model, dataset: emulated.dataset, sample: emu.sample, backend, threads: getBackend().threads(),
+      secondsPerEpoch: emu.seconds, fp32SecondsPerEpoch: base.seconds, overhead: emu.seconds / base.seconds,
+      testAccuracy: emu.accuracy, fp32TestAccuracy: base.accuracy,
+    }));
+  }
+}
+
+function gemms(): void {
+  const n = Number(arg('gemm-size', '512'));
+  const a = new Float32Array(n * n), b = new Float32Array(n * n), c = new Float32Array(n * n);
+  // Values of a trained layer's scale, so the narrow accumulator sees realistic swamping, not constant overflow.
+  let s = 12345;
+  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.2;
+  for (let i = 0; i < n * n; i++) { a[i] = next(); b[i] = next(); }
+  const k = getBackend();
+  const fp32 = bestOf(() => k.gemm(false, false, n, n, n, a, b, c, false), 5);
+  const models = [['exact', 'exact'], ['m7e4-chunk16', 'float<4,7,bias=10> product=float<4,7,bias=12> rounding=down order=chunk:16 underflow=flush overflow=saturate']];
+  for (const [label, spec] of models) {
+    log(`gemm ${n}³ with the ${label} accumulator`);
+    // One timed call: these run for seconds, so a warm-up would double the bench for no precision.
+    const t0 = process.hrtime.bigint();
+    accumulatedGemm(spec, false, false, n, n, n, a, b, c, false);
+    const t = Number(process.hrtime.bigint() - t0) / 1e9;
+    console.log(JSON.stringify({ bench: 'emulation-gemm', size: n, accumulator: label, spec, backend: k.name, seconds: t, fp32Seconds: fp32, overhead: t / fp32 }));
+  }
+}
+
+setBackend(backend).setThreads(threads);
+if (!flag('skip-training')) await training();
+if (!flag('skip-gemm')) gemms();
