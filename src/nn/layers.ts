@@ -92,8 +92,10 @@ export class Conv2d extends Module {
     const input = q ? q.input(x) : x;
     const w = q ? q.param(this.weight, 0) : this.weight;
     const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
+    const product = q?.product() ?? null;
+    if (this.approx && this.training && product) throw sampledWithAccumulator();
     const opts = { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0 };
-    const y = this.approx && this.training ? this.approx.conv2d(input, w, b, opts) : conv2d(input, w, b, opts);
+    const y = this.approx && this.training ? this.approx.conv2d(input, w, b, opts) : conv2d(input, w, b, { ...opts, product });
     return q ? q.output(y) : y;
   }
 }

@@ -329,3 +329,29 @@ describe('accumulators in layers', () => {
     assert.deepEqual(grad('mask-overflow'), Float32Array.of(0, 0, 1, 1));
   });
 });
+
+describe('accumulators in convolutions', () => {
+  it('a Conv2d layer runs its three products through its accumulator model', () => {
+    const run = (accumulator: string | null) => {
+      const model = createModel('lenet5', { seed: 3 });
+      const em = new Emulation(model.module, { policy: Policy.parse({ layers: { conv2: { accumulator } } }), lossScaling: null, seed: 3 });
+      em.beginStep(0, 0, false);
+      const x = new Tensor(randomArray(2 * 28 * 28, 11), [2, 1, 28, 28]);
+      backward(em.loss(model.module.forward(x), [3, 7]));
+      const conv2 = model.module.namedParameters().find(([n]) => n === 'conv2.weight')![1];
+      return { grad: conv2.grad as Float32Array, acc: em.report().accumulators };
+    };
+    const fp32 = run(null);
+    const exact = run('exact');
+    // 16 output channels × 6·5·5 inputs × 2 images · 10·10 positions, for each of the three products
+    assert.equal(exact.acc?.conv2.products, 3 * 16 * 150 * 200);
+    assert.equal(fp32.acc, undefined);
+    // a quire differs from fp32 fused multiply-adds only in the last bits
+    const g1 = fp32.grad, g2 = exact.grad;
+    let diff = 0;
+    for (let i = 0; i < g1.length; i++) diff = Math.max(diff, Math.abs(g1[i] - g2[i]) / Math.max(1e-6, Math.abs(g1[i])));
+    assert.ok(diff < 1e-3, `relative difference ${diff}`);
+    const narrow = run('float<4,3> overflow=saturate');
+    assert.ok(narrow.acc!.conv2.swamped > 0.01, 'a 4-bit-mantissa accumulator swamps');
+  });
+});

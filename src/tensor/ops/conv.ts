@@ -10,7 +10,7 @@ import { referenceCol2im, referenceIm2col, referenceSwap01 } from '../../backend
 import type { ConvGeometry } from '../../backend/kernels.js';
 import { OptionError } from '../../errors.js';
 import { accumulateGrad, isGradEnabled, opResult } from '../autograd.js';
-import { gemm } from '../gemm.js';
+import { layerGemm, type Product } from '../gemm.js';
 import { alloc, shapeString, Tensor, type DType, type FloatArray } from '../tensor.js';
 
 export interface Conv2dOptions {
@@ -18,6 +18,8 @@ export interface Conv2dOptions {
   stride?: number;
   /** Zeros added on every side, the same along both axes (0). */
   padding?: number;
+  /** The layer's products in emulated arithmetic (an accumulator model); default the one fp32 gemm. */
+  product?: Product | null;
 }
 
 /** The common dtype of an op's operands, or an OptionError naming the op. */
@@ -129,7 +131,8 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
   // out' [OC, N·OH·OW]; each sum starts from its bias, as in linear().
   const outT = scratch(dtype, Scratch.OutT, OC * L);
   if (bias) for (let oc = 0; oc < OC; oc++) outT.fill(bias.data[oc], oc * L, (oc + 1) * L);
-  gemm(false, false, OC, L, CKK, Wd, col, outT, bias !== null);
+  const product = opts.product;
+  const overflowed = layerGemm(product, 'forward', false, false, OC, L, CKK, Wd, col, outT, bias !== null);
   const out = alloc(dtype, N * OC * OHW);
   swap01(outT, out, OC, N, OHW);
 
@@ -137,15 +140,17 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
   return opResult('conv2d', out, [N, OC, OH, OW], inputs, (g) => {
     const gT = scratch(dtype, Scratch.GradT, OC * L);
     swap01(g, gT, N, OC, OHW);
+    // No gradient through outputs whose emulated accumulation overflowed (when the product asks for it).
+    if (overflowed) for (let i = 0; i < gT.length; i++) if (overflowed[i]) gT[i] = 0;
     if (w.requiresGrad && keepCol) {
       const dW = alloc(dtype, w.size);
-      gemm(false, true, OC, CKK, L, gT, col, dW, false);
+      layerGemm(product, 'weight-gradient', false, true, OC, CKK, L, gT, col, dW, false);
       giveBackCol(col);
       accumulateGrad(w, dW);
     }
     if (x.requiresGrad) {
       const dcol = scratch(dtype, Scratch.DCol, CKK * L);
-      gemm(true, false, CKK, L, OC, Wd, gT, dcol, false);
+      layerGemm(product, 'input-gradient', true, false, CKK, L, OC, Wd, gT, dcol, false);
       const dx = alloc(dtype, x.size);
       col2im(dcol, dx, geo);
       accumulateGrad(x, dx);
