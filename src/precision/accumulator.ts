@@ -93,7 +93,7 @@ function outputRounder(out: OutputQuantizer | undefined, exact: boolean): Rounde
         `use randomBits ${52 - precision} or fewer`);
     }
   }
-  return rounderFor(f, r, false, 'output format');
+  return rounderFor(f, r, f instanceof FixedFormat && f.spec.wrap, 'output format');
 }
 
 function seedOf(name: string, v: number | undefined): number {

@@ -102,6 +102,10 @@ test('integer accumulators wrap or saturate', () => {
   // A product far beyond the word (2^60 steps) still wraps exactly: 2^60 + 5 ≡ 5 (mod 2^8).
   assert.equal(dot('int<8,wrap>', [5, 2 ** 30], [1, 2 ** 30]).v, 5);
   assert.equal(dot('int<8>', [5, 2 ** 30], [1, -(2 ** 30)]).v, -128);
+  // The output format wraps or saturates on its own terms: a 16-bit sum of 200 written as int<8>.
+  assert.equal(dot('int<16>', [100, 100], [1, 1], { output: { format: 'int<8,wrap>' } }).v, -56);
+  assert.equal(dot('int<16>', [100, 100], [1, 1], { output: { format: 'int<8>' } }).v, 127);
+  assert.equal(dot('int<16>', [100, 100], [1, 1], { output: { format: 'int<8,wrap>', overflow: 'saturate' } }).v, 127);
 });
 
 test('fixed point rounds a sum just below a step by its exact value, not by 1 - fraction in float64', () => {
