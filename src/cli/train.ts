@@ -30,6 +30,7 @@ export const TRAIN_USAGE = `precis train [options]        train a model; writes 
   --download             fetch missing dataset files from their published URLs into the cache
   --out DIR              run directory (default runs/<model>-<dataset>)
   --resume               continue the run in --out from its checkpoint
+  --init-from FILE       start from the weights of a checkpoint (fine-tuning; the optimizer starts fresh)
   --recipe FILE          a JSON recipe; flags override its fields. Emulated arithmetic (the
                          "precision" policy, "lossScaling") is set in recipes: see recipes/ and docs/precision.md
   --threads N            native threads (default: PRECIS_THREADS or all cores)
@@ -44,7 +45,7 @@ precis eval --checkpoint FILE [--precision FILE|none] [--data-dir DIR] [--backen
 
 const VALUE_FLAGS = [
   'model', 'dataset', 'epochs', 'batch-size', 'optimizer', 'lr', 'momentum', 'weight-decay', 'schedule', 'seed', 'widths', 'dropout',
-  'data-dir', 'out', 'recipe', 'threads', 'backend', 'eval-batch-size', 'log-every', 'checkpoint-every',
+  'data-dir', 'out', 'recipe', 'threads', 'backend', 'eval-batch-size', 'log-every', 'checkpoint-every', 'init-from',
 ] as const;
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

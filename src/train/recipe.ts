@@ -45,6 +45,8 @@ export interface Recipe {
   logEvery: number;
   /** Also checkpoint every this many steps (0: only at the end of each epoch). */
   checkpointEvery: number;
+  /** Start from the weights of this checkpoint (fine-tuning); the optimizer starts fresh. */
+  initFrom: string | null;
   /** What the run is (free text, e.g. the paper and table it reproduces). */
   description: string | null;
   /** The precision policy: formats and rounding per layer and role (null: fp32 throughout). */
@@ -130,6 +132,7 @@ const FIELDS: Record<keyof Recipe, Check> = {
   evalBatchSize: int(1, 65536, '1000'),
   logEvery: int(1, 1e9, '50'),
   checkpointEvery: int(0, 1e9, '0'),
+  initFrom: nullable(str),
   description: nullable((v, f) => (typeof v === 'string' ? v : fail(f, v, 'a string', '"PositNN Table 3, O12-L12"'))),
   precision: nullable(nested((v, f) => Policy.parse(v, f))),
   lossScaling: nullable(nested((v, f) => LossScaler.parse(v, f))),
@@ -162,6 +165,7 @@ export function defaultRecipe(model: ModelName, backend: BackendName, threads: n
     evalBatchSize: 1000,
     logEvery: 50,
     checkpointEvery: 0,
+    initFrom: null,
     description: null,
     precision: null,
     lossScaling: null,

@@ -146,6 +146,8 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
   if (c * h * w !== dataset.train.channels * dataset.train.height * dataset.train.width) {
     throw new TrainingError('E_MODEL_DATA', `model ${recipe.model} takes ${c}×${h}×${w} inputs but ${dataset.name} images are ${dataset.train.channels}×${dataset.train.height}×${dataset.train.width}`, 'pick a model made for this dataset');
   }
+  // Fine-tuning: start from another run's weights (and batch-norm statistics), with a fresh optimizer.
+  if (recipe.initFrom && !options.resume) restoreCheckpoint(recipe.initFrom, loadCheckpoint(recipe.initFrom), model, null);
   const optimizer: Optimizer = createOptimizer(recipe.optimizer, model.module.namedParameters(), {
     lr: recipe.lr, momentum: recipe.momentum, nesterov: recipe.nesterov, weightDecay: recipe.weightDecay,
   });

@@ -93,6 +93,12 @@ describe('precis train with a precision policy', () => {
     writeFileSync(join(dir, 'narrow.json'), JSON.stringify({ default: { weight: 'e2m1', activation: 'e2m1' } }));
     const narrow = JSON.parse(precis(['eval', '--checkpoint', join(out, 'checkpoint.safetensors'), '--precision', join(dir, 'narrow.json'), '--json']).out);
     assert.ok(narrow.testAccuracy < own.testAccuracy, 'fp4 weights and activations lose accuracy');
+    // fine-tuning starts from the run's weights: evaluated before any step, it scores what the run scored in fp32
+    const tuned = join(dir, 'tuned');
+    const ft = precis(['train', '--model', 'mlp', '--widths', '784-64-10', '--init-from', join(out, 'checkpoint.safetensors'), '--lr', '1e-9', '--momentum', '0', '--out', tuned, '--backend', 'wasm']);
+    assert.equal(ft.code, 0, ft.err);
+    assert.ok(Math.abs(JSON.parse(readFileSync(join(tuned, 'summary.json'), 'utf8')).testAccuracy - JSON.parse(fp32.out).testAccuracy) < 0.02);
+    assert.match(precis(['train', '--model', 'lenet5', '--init-from', join(out, 'checkpoint.safetensors'), '--out', join(dir, 'x')]).err, /written for another model/);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ default: { weight: 'e9m9' } }));
     assert.match(precis(['eval', '--checkpoint', join(out, 'checkpoint.safetensors'), '--precision', join(dir, 'bad.json')]).err, /precision\.default\.weight\.format/);
   });
