@@ -83,6 +83,15 @@ test('chunked order: sums of N products from zero, then combined in order', () =
   assert.equal(dot('float<5,2> order=chunk:1', a, b).v, 8);
 });
 
+test("the M7E4 accumulator saturates at its format's top: 31.875 as IEEE, 63.75 with flavour none (docs/design.md)", () => {
+  const tail = 'rounding=down order=chunk:16 underflow=flush overflow=saturate';
+  const sevens = (n: number): number[] => new Array<number>(n).fill(7); // 7 fits the product format (bias 12: max 7.97)
+  assert.equal(dot(`float<4,7,bias=10> product=float<4,7,bias=12> ${tail}`, sevens(5), sevens(5).fill(1)).v, 31.875);
+  assert.equal(dot(`float<4,7,none,bias=10> product=float<4,7,none,bias=12> ${tail}`, sevens(10), sevens(10).fill(1)).v, 63.75);
+  // Products beyond the product format saturate before they are added: 30 becomes 7.96875.
+  assert.equal(dot(`float<4,7,bias=10> product=float<4,7,bias=12> ${tail}`, [30], [1]).v, 7.96875);
+});
+
 test('integer accumulators wrap or saturate', () => {
   const a = [100, 100, -100, -100], b = [1, 1, 1, 1];
   const sat = dot('int<8>', a, b); // 100, 127 (saturated), 27, -73
