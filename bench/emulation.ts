@@ -63,7 +63,7 @@ function gemms(): void {
   for (let i = 0; i < n * n; i++) { a[i] = next(); b[i] = next(); }
   const k = getBackend();
   const fp32 = bestOf(() => k.gemm(false, false, n, n, n, a, b, c, false), 5);
-  const models = [['exact', 'exact'], ['m7e4-chunk16', 'float<4,7,bias=10> product=float<4,7,bias=12> rounding=down order=chunk:16 underflow=flush overflow=saturate']];
+  const models = [['exact', 'exact'], ['m7e4-chunk16', 'float<4,7,none,bias=10> product=float<4,7,none,bias=12> rounding=down order=chunk:16 underflow=flush overflow=saturate']];
   for (const [label, spec] of models) {
     log(`gemm ${n}³ with the ${label} accumulator`);
     // One timed call: these run for seconds, so a warm-up would double the bench for no precision.
