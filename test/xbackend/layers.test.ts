@@ -10,7 +10,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AdamStep, ConvGeometry, Kernels, PoolGeometry, SgdStep } from '../../src/backend/kernels.js';
+import { getBackend, setBackend } from '../../src/backend/index.js';
 import { jsKernels } from '../../src/backend/js.js';
+import { backward } from '../../src/tensor/autograd.js';
+import { conv2d } from '../../src/tensor/ops/conv.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { forEachBackend, requireBackends } from './backends.js';
 import { Rng } from '../support/rng.js';
 
@@ -183,5 +187,42 @@ test('every backend rejects bad layer-kernel arguments the same way', (t) => {
     assert.throws(() => k.maxPool2d(new Float32Array(16), new Float32Array(4), new Int32Array(3), pool), RangeError, label);
     assert.throws(() => k.maxPool2dBackward(new Float32Array(4), Int32Array.of(0, 1, 16, 2), new Float32Array(16), pool), /outside its/, label);
     assert.throws(() => k.avgPool2d(new Float32Array(16), new Float32Array(4), { ...pool, padding: 2 }), RangeError, label);
+  }
+});
+
+test('conv2d: its reused scratch and col arrays never leak between calls, on every backend', (t) => {
+  if (!requireBackends(t)) return;
+  const w0 = values(6 * 3 * 3 * 3), b0 = values(6);
+  const xs = [values(2 * 3 * 8 * 8), values(2 * 3 * 8 * 8)];
+  const g = values(2 * 6 * 8 * 8);
+  /** conv2d of x (padding 1) and the gradients of w, bias and x for output gradient g, from fresh leaves. */
+  const leaves = (x: Float32Array) => ({
+    x: new Tensor(x.slice(), [2, 3, 8, 8], true), w: new Tensor(w0.slice(), [6, 3, 3, 3], true), b: new Tensor(b0.slice(), [6], true),
+  });
+  const before = getBackend().name;
+  try {
+    setBackend('js');
+    const alone = xs.map((x) => {
+      const l = leaves(x);
+      const y = conv2d(l.x, l.w, l.b, { padding: 1 });
+      backward(y, g);
+      return [y.data, l.w.grad!, l.b.grad!, l.x.grad!] as Float32Array[];
+    });
+    for (const name of ['js', 'wasm', 'native'] as const) {
+      setBackend(name);
+      for (let rep = 0; rep < 2; rep++) {
+        // both forwards keep a col; the backwards run in reverse order and hand them back for the next rep
+        const ls = xs.map(leaves);
+        const ys = ls.map((l) => conv2d(l.x, l.w, l.b, { padding: 1 }));
+        backward(ys[1], g);
+        backward(ys[0], g);
+        ls.forEach((l, i) => {
+          const got = [ys[i].data, l.w.grad!, l.b.grad!, l.x.grad!] as Float32Array[];
+          got.forEach((a, j) => assertSame(a, alone[i][j], `${name} rep ${rep} input ${i} array ${j}`));
+        });
+      }
+    }
+  } finally {
+    setBackend(before);
   }
 });
