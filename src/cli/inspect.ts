@@ -9,7 +9,7 @@ import { parseArgs, UsageError } from './args.js';
 export const INSPECT_USAGE = `precis inspect RUN_DIR [--json]
   a run's recipe, accuracy and precision telemetry: per layer and role, the format, the fraction
   of values that overflowed (saturated, or became Inf/NaN) or flushed to zero, and the rounding
-  error (relative RMS and SNR, averaged over the logged steps); the loss scale and skipped steps.
+  error (relative RMS, its quadratic mean over the logged steps, and the SNR of that); the loss scale and skipped steps.
   Works on a run in progress (from its metrics.jsonl).`;
 
 function readJson<T>(path: string, what: string): T {
@@ -72,7 +72,7 @@ export function inspectCommand(argv: readonly string[], out: (line: string) => v
   else if (precision.overflowSteps > 0) out(`${precision.overflowSteps} logged step(s) had non-finite gradients (no loss scaling)`);
   const rows = [['layer', 'role', 'format', 'values', 'overflow', 'as', 'flushed', 'nan', 'rel.RMS', 'SNR dB']];
   const add = (layer: string, role: string, r: RoleSummary) =>
-    rows.push([layer, role, r.format, String(r.values), pct(r.overflow), r.overflowAs, pct(r.flushed), pct(r.nan), num(r.meanRelativeRms, 4), num(r.meanSnrDb, 1)]);
+    rows.push([layer, role, r.format, String(r.values), pct(r.overflow), r.overflowAs, pct(r.flushed), pct(r.nan), num(r.relativeRms, 4), num(r.snrDb, 1)]);
   for (const [layer, roles] of Object.entries(precision.layers)) for (const [role, r] of Object.entries(roles)) add(layer, role, r);
   if (precision.loss) add('(loss)', 'loss', precision.loss);
   if (rows.length === 1) {

@@ -66,7 +66,7 @@ export function roleReport(q: Quantizer, s: QuantizeStats): RoleReport {
   return r;
 }
 
-/** One layer × role over a whole run: event fractions weighted by values, errors averaged over the logged steps. */
+/** One layer × role over a whole run: event fractions weighted by values, the error averaged over the logged steps. */
 export interface RoleSummary {
   format: string;
   values: number;
@@ -74,9 +74,10 @@ export interface RoleSummary {
   overflowAs: RoleReport['overflowAs'];
   flushed: number;
   nan: number;
-  /** Mean over the logged steps that measured it. */
-  meanRelativeRms?: number;
-  meanSnrDb?: number;
+  /** Quadratic mean of the logged steps' relative RMS errors (each step weighs the same). */
+  relativeRms?: number;
+  /** −20·log10(relativeRms): the SNR of that mean error (Infinity when every step was exact). */
+  snrDb?: number;
 }
 
 /** A telemetry line of metrics.jsonl (what Emulation.report() returns, plus the position). */
@@ -104,7 +105,7 @@ export interface PrecisionSummary {
 
 class RoleTotals {
   values = 0; overflow = 0; flushed = 0; nan = 0;
-  rms = 0; snr = 0; measured = 0; snrFinite = 0;
+  rms2 = 0; measured = 0;
   constructor(readonly format: string, readonly overflowAs: RoleReport['overflowAs']) {}
   add(r: RoleReport): void {
     this.values += r.values;
@@ -112,12 +113,8 @@ class RoleTotals {
     this.flushed += r.flushed * r.values;
     this.nan += r.nan * r.values;
     if (r.relativeRms !== undefined && Number.isFinite(r.relativeRms)) {
-      this.rms += r.relativeRms;
+      this.rms2 += r.relativeRms * r.relativeRms;
       this.measured++;
-    }
-    if (r.snrDb !== undefined && Number.isFinite(r.snrDb)) {
-      this.snr += r.snrDb;
-      this.snrFinite++;
     }
   }
   summary(): RoleSummary {
@@ -125,8 +122,10 @@ class RoleTotals {
       format: this.format, values: this.values, overflowAs: this.overflowAs,
       overflow: fraction(this.overflow, this.values), flushed: fraction(this.flushed, this.values), nan: fraction(this.nan, this.values),
     };
-    if (this.measured > 0) s.meanRelativeRms = this.rms / this.measured;
-    if (this.snrFinite > 0) s.meanSnrDb = this.snr / this.snrFinite;
+    if (this.measured > 0) {
+      s.relativeRms = Math.sqrt(this.rms2 / this.measured);
+      s.snrDb = s.relativeRms > 0 ? -20 * Math.log10(s.relativeRms) : Infinity;
+    }
     return s;
   }
 }

@@ -75,7 +75,7 @@ describe('precis train with a precision policy', () => {
     assert.ok(summary.testAccuracy > 0.5, `the emulated MLP learns (accuracy ${summary.testAccuracy})`);
     const p = summary.precision;
     assert.equal(p.layers.fc1.weight.format, 'e5m2');
-    assert.ok(p.layers.fc1.error.values > 0 && p.layers.fc1.error.meanSnrDb > 10);
+    assert.ok(p.layers.fc1.error.values > 0 && p.layers.fc1.error.snrDb > 10);
     assert.equal(p.layers.fc2.activation, undefined, 'the override keeps fc2\'s activations in fp32');
     assert.equal(typeof p.lossScale, 'number');
     const telemetry = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'telemetry');
