@@ -458,6 +458,114 @@ static napi_value max_pool_backward(napi_env env, napi_callback_info info) { ret
 static napi_value avg_pool(napi_env env, napi_callback_info info) { return pool_kernel(env, info, 2); }
 static napi_value avg_pool_backward(napi_env env, napi_callback_info info) { return pool_kernel(env, info, 3); }
 
+/* ---- accumulator models: rows of C split over the pool ---- */
+
+typedef struct {
+  const pc_accum_args *g;
+  size_t rows_per_task;
+  pc_accum_counts *counts; /* one per task */
+} accum_job;
+
+static void accum_task(void *ctx, size_t t) {
+  accum_job *j = (accum_job *)ctx;
+  const size_t b = t * j->rows_per_task, e = b + j->rows_per_task < j->g->m ? b + j->rows_per_task : j->g->m;
+  if (b < e) active->accumulate(j->g, b, e, &j->counts[t]);
+}
+
+/* Whether a rounder block (AR_*) is one the kernels can run without undefined behaviour. */
+static int rounder_ok(const double *q, int optional) {
+  const double fam = q[AR_FAMILY];
+  if (fam == AR_FAMILY_NONE) return optional;
+  if (fam != AR_FAMILY_FLOAT && fam != AR_FAMILY_FIXED && fam != AR_FAMILY_POSIT) return 0;
+  if (!(q[AR_MODE] >= 0 && q[AR_MODE] <= 5 && q[AR_RANDOM_BITS] >= 1 && q[AR_RANDOM_BITS] <= 24)) return 0;
+  if (!(q[AR_MANTISSA_BITS] >= 0 && q[AR_MANTISSA_BITS] <= 255 && q[AR_TMIN] >= -1100 && q[AR_TMIN] <= 1100)) return 0;
+  if (!(q[AR_PARITY_OFFSET] >= -100000 && q[AR_PARITY_OFFSET] <= 100000 && q[AR_FLAGS] >= 0 && q[AR_FLAGS] < 128)) return 0;
+  if ((fam == AR_FAMILY_FIXED || ((int)q[AR_FLAGS] & PC_GRID_WRAP)) &&
+      !(q[AR_WRAP_WIDTH] >= 1 && q[AR_WRAP_WIDTH] <= 62 && q[AR_WRAP_FRACTION] >= -1000 && q[AR_WRAP_FRACTION] <= 1000)) return 0;
+  if (fam == AR_FAMILY_POSIT && !(q[AR_POSIT_WIDTH] >= 2 && q[AR_POSIT_WIDTH] <= 32 && q[AR_POSIT_ES] >= 0 && q[AR_POSIT_ES] <= 8)) return 0;
+  return 1;
+}
+
+/* accumulate(params, transA, transB, m, n, k, a, b, c, accumulate, overflowed): see pc_accum_args;
+ * returns [swamped, overflow, underflow]. */
+static napi_value accumulate(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 11) { napi_throw_type_error(env, NULL, "precis addon: accumulate takes 11 arguments"); return NULL; }
+  void *pp;
+  size_t plen;
+  if (!get_typed(env, argv[0], napi_float64_array, &pp, &plen) || plen < AP_COUNT) {
+    napi_throw_type_error(env, NULL, "precis addon: accumulate's params must be a Float64Array of AP_COUNT values");
+    return NULL;
+  }
+  const double *p = (const double *)pp;
+  if (!(p[AP_KIND] == AP_KIND_EXACT || p[AP_KIND] == AP_KIND_PER_ADD) || !(p[AP_CHUNK] >= 0 && p[AP_CHUNK] <= 2147483648.0) ||
+      !(p[AP_SEED] >= 0 && p[AP_SEED] <= 9007199254740991.0) || !(p[AP_STREAM] >= 0 && p[AP_STREAM] <= 9007199254740991.0) ||
+      !rounder_ok(p + AP_ACC, p[AP_KIND] == AP_KIND_EXACT) || !rounder_ok(p + AP_PRODUCT, 1) || !rounder_ok(p + AP_OUTPUT, 0)) {
+    napi_throw_type_error(env, NULL, "precis addon: accumulate's params are out of range");
+    return NULL;
+  }
+  bool ta, tb, acc;
+  pc_accum_args g;
+  if (napi_get_value_bool(env, argv[1], &ta) != napi_ok || napi_get_value_bool(env, argv[2], &tb) != napi_ok ||
+      napi_get_value_bool(env, argv[9], &acc) != napi_ok) {
+    napi_throw_type_error(env, NULL, "precis addon: accumulate's transA, transB and accumulate must be booleans");
+    return NULL;
+  }
+  if (!get_size(env, argv[3], &g.m) || !get_size(env, argv[4], &g.n) || !get_size(env, argv[5], &g.k)) {
+    napi_throw_type_error(env, NULL, "precis addon: accumulate's m, n and k must be non-negative integers");
+    return NULL;
+  }
+  float *a, *b, *c;
+  void *ov;
+  size_t la, lb, lc, lo;
+  if (!get_f32(env, argv[6], &a, &la) || !get_f32(env, argv[7], &b, &lb) || !get_f32(env, argv[8], &c, &lc) ||
+      !get_typed(env, argv[10], napi_uint8_array, &ov, &lo)) {
+    napi_throw_type_error(env, NULL, "precis addon: accumulate's a, b, c must be Float32Arrays and overflowed a Uint8Array");
+    return NULL;
+  }
+  if ((double)g.m * (double)g.k > (double)la || (double)g.k * (double)g.n > (double)lb || (double)g.m * (double)g.n > (double)lc ||
+      (double)g.m * (double)g.n > (double)lo || ((double)g.m * (double)g.n + 1) * ((double)g.k + 1) * 4 > 9007199254740992.0) {
+    napi_throw_type_error(env, NULL, "precis addon: accumulate's arrays are shorter than m, n, k need (or the random counters exceed 2^53)");
+    return NULL;
+  }
+  g.a = a;
+  g.b = b;
+  g.c = c;
+  g.overflowed = (uint8_t *)ov;
+  g.accumulate = acc;
+  g.params = p;
+  g.sai = ta ? 1 : g.k;
+  g.sap = ta ? g.m : 1;
+  g.sbp = tb ? 1 : g.n;
+  g.sbj = tb ? g.k : 1;
+  pc_accum_counts total = {0, 0, 0};
+  if (g.m && g.n) {
+    /* about four tasks per thread of whole rows: each row is independent, so the split never changes a result */
+    const int threads = pc_pool_threads();
+    const size_t tasks_wanted = threads > 1 ? 4 * (size_t)threads : 1;
+    accum_job j = {&g, (g.m + tasks_wanted - 1) / tasks_wanted, NULL};
+    const size_t tasks = (g.m + j.rows_per_task - 1) / j.rows_per_task;
+    j.counts = (pc_accum_counts *)calloc(tasks, sizeof(pc_accum_counts));
+    if (!j.counts) { napi_throw_error(env, NULL, "precis addon: out of memory"); return NULL; }
+    if (tasks == 1) accum_task(&j, 0);
+    else pc_pool_run(accum_task, &j, tasks);
+    for (size_t t = 0; t < tasks; t++) {
+      total.swamped += j.counts[t].swamped;
+      total.overflow += j.counts[t].overflow;
+      total.underflow += j.counts[t].underflow;
+    }
+    free(j.counts);
+  }
+  napi_value out, v;
+  CHECK(napi_create_array_with_length(env, 3, &out));
+  CHECK(napi_create_double(env, (double)total.swamped, &v)); CHECK(napi_set_element(env, out, 0, v));
+  CHECK(napi_create_double(env, (double)total.overflow, &v)); CHECK(napi_set_element(env, out, 1, v));
+  CHECK(napi_create_double(env, (double)total.underflow, &v)); CHECK(napi_set_element(env, out, 2, v));
+  return out;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], out;
@@ -510,6 +618,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"maxPoolBackward", NULL, max_pool_backward, NULL, NULL, NULL, napi_default, NULL},
     {"avgPool", NULL, avg_pool, NULL, NULL, NULL, napi_default, NULL},
     {"avgPoolBackward", NULL, avg_pool_backward, NULL, NULL, NULL, napi_default, NULL},
+    {"accumulate", NULL, accumulate, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"setIsa", NULL, set_isa, NULL, NULL, NULL, napi_default, NULL},
     {"isa", NULL, get_isa, NULL, NULL, NULL, napi_default, NULL},

@@ -12,5 +12,6 @@
 #define PC_GEMM_FMA(a, b, c) ((PC_FN(vf))_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
 #include "gemm.h"
 #include "layers.h"
+#include "accum.h"
 #include "table.h"
 #endif

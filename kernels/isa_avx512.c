@@ -12,5 +12,6 @@
 #define PC_GEMM_FMA(a, b, c) ((PC_FN(vf))_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
 #include "gemm.h"
 #include "layers.h"
+#include "accum.h"
 #include "table.h"
 #endif

@@ -6,4 +6,5 @@
 #define PC_GEMM_NV 2
 #include "gemm.h"
 #include "layers.h"
+#include "accum.h"
 #include "table.h"

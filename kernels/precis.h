@@ -82,6 +82,46 @@ typedef struct {
   size_t planes, h, w, k, stride, pad, oh, ow;
 } pc_pool_geo;
 
+/* Accumulator models (accum.h; src/backend/accumulate.ts mirrors this layout). A parameter vector holds the
+ * model, then three rounders of AR_COUNT values each: the accumulator, the product and the output. */
+enum { AP_KIND_EXACT = 0, AP_KIND_PER_ADD = 1 };
+enum {
+  AP_KIND = 0,   /* AP_KIND_* */
+  AP_CHUNK = 1,  /* per-add: 0 sequential, else N of order chunk:N */
+  AP_SEED = 2,   /* Philox key, < 2^53 */
+  AP_STREAM = 3, /* Philox stream, < 2^53 */
+  AP_ACC = 4,
+  AP_PRODUCT = 20,
+  AP_OUTPUT = 36,
+  AP_COUNT = 52
+};
+enum { AR_FAMILY_NONE = 0, AR_FAMILY_FLOAT = 1, AR_FAMILY_FIXED = 2, AR_FAMILY_POSIT = 3 };
+enum {
+  AR_FAMILY = 0, /* AR_FAMILY_* */
+  AR_MANTISSA_BITS = 1, AR_TMIN = 2, AR_MAX_POS = 3, AR_MAX_NEG = 4, AR_MIN_NORMAL = 5, AR_FLAGS = 6,
+  AR_WRAP_WIDTH = 7, AR_WRAP_FRACTION = 8, AR_PARITY_OFFSET = 9, /* the grid (float and fixed), in double */
+  AR_MODE = 10, AR_SATURATE = 11, AR_FLUSH = 12, AR_RANDOM_BITS = 13,
+  AR_POSIT_WIDTH = 14, AR_POSIT_ES = 15,
+  AR_COUNT = 16
+};
+
+/* C (m x n) = op(A)·op(B) (+ C) through an accumulator model: op(A)[i,p] = a[i*sai + p*sap],
+ * op(B)[p,j] = b[p*sbp + j*sbj]; overflowed (m x n) gets each element's overflow flag. */
+typedef struct {
+  size_t m, n, k;
+  const float *a, *b;
+  size_t sai, sap, sbp, sbj;
+  float *c;
+  uint8_t *overflowed;
+  int accumulate;
+  const double *params; /* AP_COUNT values */
+} pc_accum_args;
+
+/* What happened inside the accumulations (accumulator.ts AccumulationReport). */
+typedef struct {
+  uint64_t swamped, overflow, underflow;
+} pc_accum_counts;
+
 /* The kernels of one instruction set; each quantize kernel processes src[begin, end).
  * The layout kernels (sgd .. avg_pool_backward) process units [begin, end): elements for the optimizers,
  * (row, image) pairs for im2col, planes for col2im and pooling, (a, b) blocks for swap01; a split into
@@ -103,6 +143,8 @@ typedef struct {
   void (*max_pool_backward)(const pc_pool_geo *g, const float *grad, const int32_t *arg, float *dx, size_t begin, size_t end);
   void (*avg_pool)(const pc_pool_geo *g, const float *x, float *out, size_t begin, size_t end);
   void (*avg_pool_backward)(const pc_pool_geo *g, const float *grad, float *dx, size_t begin, size_t end);
+  /* rows [begin, end) of an accumulated product; adds to *counts */
+  void (*accumulate)(const pc_accum_args *g, size_t begin, size_t end, pc_accum_counts *counts);
 } pc_kernels;
 
 #endif

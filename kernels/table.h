@@ -15,4 +15,5 @@ const pc_kernels PC_FN(pc_kernels) = {
   PC_FN(pc_max_pool_backward),
   PC_FN(pc_avg_pool),
   PC_FN(pc_avg_pool_backward),
+  PC_FN(pc_accumulate),
 };

@@ -136,3 +136,25 @@ __attribute__((export_name("avg_pool_backward"))) void avg_pool_backward(const f
   const pc_pool_geo g = pool_geo();
   PC_FN(pc_avg_pool_backward)(&g, grad, dx, 0, g.planes);
 }
+
+/* Accumulator models (accum.h) over arrays in linear memory; the model's parameters go through accum_params. */
+#include "accum.h"
+
+static double accum_params[AP_COUNT];
+static double accum_counts[3];
+__attribute__((export_name("accum_params_ptr"))) double *accum_params_ptr(void) { return accum_params; }
+__attribute__((export_name("accum_param_count"))) int accum_param_count(void) { return AP_COUNT; }
+__attribute__((export_name("accum_counts_ptr"))) double *accum_counts_ptr(void) { return accum_counts; }
+
+/* Arrays are byte offsets into linear memory; writes [swamped, overflow, underflow] to accum_counts. */
+__attribute__((export_name("accumulate"))) void accumulate(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                                                           const float *a, const float *b, float *c, int accumulate,
+                                                           uint8_t *overflowed) {
+  pc_accum_args g = {m, n, k, a, b, trans_a ? 1 : k, trans_a ? m : 1, trans_b ? 1 : n, trans_b ? k : 1,
+                     c, overflowed, accumulate, accum_params};
+  pc_accum_counts cnt = {0, 0, 0};
+  PC_FN(pc_accumulate)(&g, 0, m, &cnt);
+  accum_counts[0] = (double)cnt.swamped;
+  accum_counts[1] = (double)cnt.overflow;
+  accum_counts[2] = (double)cnt.underflow;
+}

@@ -7,6 +7,8 @@ import { blockScaleOf, scaleGrid } from '../formats/block.js';
 import { EVENT_FLUSH, EVENT_NAN, EVENT_OVERFLOW, Mode, lastEvent, roundToGrid } from '../formats/grid.js';
 import { PositFormat } from '../formats/posit.js';
 import { PhiloxStream } from '../rng/philox.js';
+import { referenceAccumulate } from '../precision/accumulator-reference.js';
+import { checkAccumulate } from './accumulate.js';
 import { checkConv, checkSwap01, referenceCol2im, referenceIm2col, referenceSwap01 } from './conv.js';
 import { checkGemm, referenceGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
@@ -118,5 +120,9 @@ export const jsKernels: Kernels = {
   avgPool2dBackward(grad, dx, g) {
     checkPool('avgPool2dBackward', g, dx, grad, null);
     referenceAvgPoolBackward(grad, dx, g);
+  },
+  accumulatedGemm(plan, transA, transB, m, n, k, a, b, c, accumulate, overflowed) {
+    checkAccumulate(m, n, k, a, b, c, overflowed);
+    return referenceAccumulate(plan.model, plan.output, plan.seed, plan.stream, transA, transB, m, n, k, a, b, c, accumulate, overflowed);
   },
 };

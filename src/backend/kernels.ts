@@ -3,6 +3,7 @@
  * and nothing else calls into a backend. The js backend is the reference the
  * other two are tested against, bit for bit.
  */
+import type { AccumulationCounts, AccumulatorPlan } from './accumulate.js';
 import type { KernelKind } from './params.js';
 
 export type BackendName = 'js' | 'wasm' | 'native';
@@ -93,4 +94,11 @@ export interface Kernels {
   avgPool2d(x: Float32Array, out: Float32Array, g: PoolGeometry): void;
   /** dx (every entry written) from the output gradient of avgPool2d. */
   avgPool2dBackward(grad: Float32Array, dx: Float32Array, g: PoolGeometry): void;
+  /**
+   * C = op(A)·op(B) (+ C when accumulate) through an exact or per-add accumulator model (see
+   * src/precision/accumulator.ts; gemm's arguments, and overflowed gets each element's overflow flag,
+   * every one of the m·n written). Every backend gives the same bits, counts and mask.
+   */
+  accumulatedGemm(plan: AccumulatorPlan, transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean, overflowed: Uint8Array): AccumulationCounts;
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { UnsupportedError } from '../errors.js';
+import { checkAccumulate } from './accumulate.js';
 import { checkConv, checkSwap01, convParams } from './conv.js';
 import { checkGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
@@ -28,6 +29,8 @@ interface Addon {
   maxPoolBackward(grad: Float32Array, arg: Int32Array, dx: Float32Array, geo: Float64Array): void;
   avgPool(x: Float32Array, out: Float32Array, geo: Float64Array): void;
   avgPoolBackward(grad: Float32Array, dx: Float32Array, geo: Float64Array): void;
+  accumulate(params: Float64Array, transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean, overflowed: Uint8Array): [number, number, number];
 }
 
 export interface NativeKernels extends Kernels {
@@ -49,8 +52,8 @@ export function loadNativeKernels(): NativeKernels {
   } catch (e) {
     throw new UnsupportedError(`native addon failed to load: ${(e as Error).message}`, 'rebuild it with `node scripts/build-kernels.mjs native`');
   }
-  if (typeof addon.gemm !== 'function' || typeof addon.avgPoolBackward !== 'function') {
-    throw new UnsupportedError('native addon is stale (it lacks gemm or the layer kernels)', 'rebuild it with `node scripts/build-kernels.mjs native`');
+  if (typeof addon.gemm !== 'function' || typeof addon.avgPoolBackward !== 'function' || typeof addon.accumulate !== 'function') {
+    throw new UnsupportedError('native addon is stale (it lacks gemm, the layer kernels or the accumulator kernel)', 'rebuild it with `node scripts/build-kernels.mjs native`');
   }
   let threads = 1;
   const isaOverride = process.env.PRECIS_ISA;
@@ -109,6 +112,11 @@ export function loadNativeKernels(): NativeKernels {
     avgPool2dBackward(grad, dx, g) {
       checkPool('avgPool2dBackward', g, dx, grad, null);
       addon.avgPoolBackward(grad, dx, poolParams(g));
+    },
+    accumulatedGemm(plan, transA, transB, m, n, k, a, b, c, accumulate, overflowed) {
+      checkAccumulate(m, n, k, a, b, c, overflowed);
+      const [swamped, overflow, underflow] = addon.accumulate(plan.params, transA, transB, m, n, k, a, b, c, accumulate, overflowed);
+      return { swamped, overflow, underflow };
     },
   };
 }

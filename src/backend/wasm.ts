@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { UnsupportedError } from '../errors.js';
+import { AP, checkAccumulate } from './accumulate.js';
 import { checkConv, checkSwap01, convParams } from './conv.js';
 import { checkGemm } from './gemm.js';
 import type { ConvGeometry, Kernels, PoolGeometry, QuantizeCounts } from './kernels.js';
@@ -44,6 +45,10 @@ interface WasmExports {
   max_pool_backward(grad: number, arg: number, dx: number): void;
   avg_pool(x: number, out: number): void;
   avg_pool_backward(grad: number, dx: number): void;
+  accum_params_ptr(): number;
+  accum_param_count(): number;
+  accum_counts_ptr(): number;
+  accumulate(transA: number, transB: number, m: number, n: number, k: number, a: number, b: number, c: number, accumulate: number, overflowed: number): void;
 }
 
 /** Which build: 'relaxed' and 'simd128' force one (an error if it cannot be used); 'auto' picks as above. */
@@ -94,8 +99,9 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
     throw new UnsupportedError('this JavaScript engine cannot run the SIMD128 wasm kernels', 'use PRECIS_BACKEND=js or a newer Node.js');
   }
   const w = x;
-  if (w.param_count() !== P.COUNT || typeof w.gemm !== 'function' || typeof w.avg_pool_backward !== 'function') {
-    throw new UnsupportedError('wasm kernels are stale (parameter count, gemm or layer kernel exports)', 'rebuild them with `node scripts/build-kernels.mjs wasm`');
+  if (w.param_count() !== P.COUNT || typeof w.gemm !== 'function' || typeof w.avg_pool_backward !== 'function' ||
+      typeof w.accumulate !== 'function' || w.accum_param_count() !== AP.COUNT) {
+    throw new UnsupportedError('wasm kernels are stale (parameter counts, gemm, layer or accumulator kernel exports)', 'rebuild them with `node scripts/build-kernels.mjs wasm`');
   }
   const chunk = w.chunk_size();
   // Growing memory detaches the old buffer, so views are remade whenever it changed.
@@ -260,6 +266,21 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
       setLayerParams(poolParams(g));
       w.avg_pool_backward(pg, pd);
       out(dx, pd, xs);
+    },
+    accumulatedGemm(plan, transA, transB, m, n, k, a, b, c, accumulate, overflowed) {
+      checkAccumulate(m, n, k, a, b, c, overflowed);
+      const mn = m * n;
+      if (mn === 0) return { swamped: 0, overflow: 0, underflow: 0 };
+      const [pa, pb, pc, po] = place(`accumulatedGemm m=${m}, n=${n}, k=${k}`, [4 * m * k, 4 * k * n, 4 * mn, mn]);
+      heap.set(a.subarray(0, m * k), pa / 4);
+      heap.set(b.subarray(0, k * n), pb / 4);
+      if (accumulate) heap.set(c.subarray(0, mn), pc / 4);
+      new Float64Array(w.memory.buffer, w.accum_params_ptr(), AP.COUNT).set(plan.params);
+      w.accumulate(transA ? 1 : 0, transB ? 1 : 0, m, n, k, pa, pb, pc, accumulate ? 1 : 0, po);
+      out(c, pc, mn);
+      overflowed.set(new Uint8Array(w.memory.buffer, po, mn));
+      const counts = new Float64Array(w.memory.buffer, w.accum_counts_ptr(), 3);
+      return { swamped: counts[0], overflow: counts[1], underflow: counts[2] };
     },
   };
 }

@@ -1,0 +1,587 @@
+/*
+ * Accumulator models for matrix products, written once (included after
+ * quantize.h by each isa_*.c and by wasm.c). The specification is the
+ * TypeScript reference, src/precision/accumulator.ts with
+ * accumulator-round.ts and accumulator-quire.ts: every function here is that
+ * code's arithmetic in the same IEEE double operations, so each output
+ * element gets the same bits, events and random words.
+ *
+ * Elements are independent: a call computes whole rows [row_begin, row_end)
+ * of C, so a thread split over rows never changes a result. Within a row,
+ * lanes of a vector are consecutive columns and each lane runs its element's
+ * chain over p = 0..k-1 in order (the vector paths below); whatever a vector
+ * path cannot do exactly is redone by the scalar path for that element.
+ */
+
+/* ---- scalar helpers: exact ports of src/formats/bits.ts and grid.ts ---- */
+
+static inline uint64_t PC_FN(acc_d2u)(double d) { uint64_t u; __builtin_memcpy(&u, &d, 8); return u; }
+static inline double PC_FN(acc_u2d)(uint64_t u) { double d; __builtin_memcpy(&d, &u, 8); return d; }
+
+/* 2^k, exact for every integer k (0 below 2^-1074, Inf above 2^1023), as bits.ts pow2 */
+static double PC_FN(acc_pow2)(int k) {
+  if (k >= -1022) {
+    if (k > 1023) return __builtin_inf();
+    return PC_FN(acc_u2d)((uint64_t)(k + 1023) << 52);
+  }
+  if (k < -1074) return 0.0;
+  return PC_FN(acc_pow2)(k + 64) * 5.421010862427522e-20;
+}
+
+/* floor(log2(a)) for a finite positive double, subnormals included */
+static int PC_FN(acc_exponent)(double a) {
+  const int biased = (int)((PC_FN(acc_d2u)(a) >> 52) & 0x7ff);
+  if (biased) return biased - 1023;
+  return (int)((PC_FN(acc_d2u)(a * 18446744073709551616.0) >> 52) & 0x7ff) - 1023 - 64;
+}
+
+/* x mod 2^w with x's sign (JavaScript's %), for an integer-valued finite double x and 1 <= w <= 62 */
+static double PC_FN(acc_mod_pow2)(double x, int w) {
+  const double ax = __builtin_fabs(x);
+  const uint64_t mask = ((uint64_t)1 << w) - 1;
+  uint64_t r;
+  if (ax < 9007199254740992.0) r = (uint64_t)ax & mask;
+  else {
+    /* ax = significand * 2^sh with sh >= 1 */
+    const uint64_t u = PC_FN(acc_d2u)(ax);
+    const int sh = (int)(u >> 52) - 1075;
+    const uint64_t sig = (u & 0xfffffffffffffull) | 0x10000000000000ull;
+    r = sh >= 64 ? 0 : (sig << sh) & mask;
+  }
+  const double v = (double)r;
+  return x < 0 ? -v : v;
+}
+
+/* whether an integer-valued double >= 0 is odd (lo % 2 === 1) */
+static inline int PC_FN(acc_odd)(double lo) {
+  return lo < 9007199254740992.0 && ((uint64_t)lo & 1);
+}
+
+enum { PC_EV_NONE = 0, PC_EV_OVERFLOW = 1, PC_EV_FLUSH = 2, PC_EV_NAN = 3 };
+
+/* One rounder: a float or fixed grid, or a posit (see src/backend/accumulate.ts, AR_*). */
+typedef struct {
+  int family; /* AR_FAMILY_* */
+  int M, tmin, flags, wrap_width, wrap_fraction, parity_offset;
+  double max_pos, max_neg, min_normal;
+  int mode, saturate, flush, R;
+  int posit_n, posit_es;
+  double posit_max, posit_min;
+  int wrap; /* fixed point: the grid wraps (GRID_WRAP) */
+} PC_FN(acc_rounder);
+
+static PC_FN(acc_rounder) PC_FN(acc_rounder_from)(const double *q) {
+  PC_FN(acc_rounder) r;
+  r.family = (int)q[AR_FAMILY];
+  r.M = (int)q[AR_MANTISSA_BITS];
+  r.tmin = (int)q[AR_TMIN];
+  r.max_pos = q[AR_MAX_POS];
+  r.max_neg = q[AR_MAX_NEG];
+  r.min_normal = q[AR_MIN_NORMAL];
+  r.flags = (int)q[AR_FLAGS];
+  r.wrap_width = (int)q[AR_WRAP_WIDTH];
+  r.wrap_fraction = (int)q[AR_WRAP_FRACTION];
+  r.parity_offset = (int)q[AR_PARITY_OFFSET];
+  r.mode = (int)q[AR_MODE];
+  r.saturate = q[AR_SATURATE] != 0;
+  r.flush = q[AR_FLUSH] != 0;
+  r.R = (int)q[AR_RANDOM_BITS];
+  r.posit_n = (int)q[AR_POSIT_WIDTH];
+  r.posit_es = (int)q[AR_POSIT_ES];
+  r.posit_max = r.family == AR_FAMILY_POSIT ? PC_FN(acc_pow2)((r.posit_n - 2) * (1 << r.posit_es)) : 0;
+  r.posit_min = r.family == AR_FAMILY_POSIT ? PC_FN(acc_pow2)(-(r.posit_n - 2) * (1 << r.posit_es)) : 0;
+  r.wrap = (r.flags & PC_GRID_WRAP) != 0;
+  return r;
+}
+
+/* grid.ts roundsUp */
+static inline int PC_FN(acc_rounds_up)(int mode, int neg, double frac, int odd_low, uint32_t rnd, int R) {
+  switch (mode) {
+    case PC_ROUND_NEAREST: return frac > 0.5 || (frac == 0.5 && odd_low);
+    case PC_ROUND_AWAY: return frac >= 0.5;
+    case PC_ROUND_ZERO: return 0;
+    case PC_ROUND_DOWN: return neg && frac > 0;
+    case PC_ROUND_UP: return !neg && frac > 0;
+    default: return __builtin_floor(frac * PC_FN(acc_pow2)(R)) > (double)(rnd >> (32 - R));
+  }
+}
+
+static inline int PC_FN(acc_toward_zero)(int mode, int neg) {
+  return mode == PC_ROUND_ZERO || (mode == PC_ROUND_DOWN && !neg) || (mode == PC_ROUND_UP && neg);
+}
+
+static inline double PC_FN(acc_signed)(const PC_FN(acc_rounder) *g, int neg, double v) {
+  if (v == 0) return neg && (g->flags & PC_GRID_SIGNED_ZERO) ? -0.0 : 0.0;
+  return neg ? -v : v;
+}
+
+static double PC_FN(acc_wrap_steps)(const PC_FN(acc_rounder) *g, double n) {
+  if (!__builtin_isfinite(n)) return 0;
+  const double span = PC_FN(acc_pow2)(g->wrap_width);
+  double w = PC_FN(acc_mod_pow2)(n, g->wrap_width) + 0.0;
+  if (w < 0) w += span;
+  if (!(g->flags & PC_GRID_UNSIGNED) && w >= span / 2) w -= span;
+  return w * PC_FN(acc_pow2)(-g->wrap_fraction);
+}
+
+/* grid.ts roundToGrid, with the rounder's own grid and rounding */
+static double PC_FN(acc_round_grid)(const PC_FN(acc_rounder) *g, double x, uint32_t rnd, int *ev) {
+  *ev = PC_EV_NONE;
+  if (x != x) {
+    *ev = PC_EV_NAN;
+    return (g->flags & PC_GRID_NAN) ? __builtin_nan("") : 0.0;
+  }
+  const int neg = __builtin_signbit(x) != 0;
+  const double a = __builtin_fabs(x);
+  if (a == 0) return PC_FN(acc_signed)(g, neg, 0);
+  const double max = neg ? g->max_neg : g->max_pos;
+  double q;
+  if (a == __builtin_inf()) {
+    if (g->flags & PC_GRID_INF) return x;
+    q = a;
+  } else {
+    int t = PC_FN(acc_exponent)(a) - g->M;
+    if (t < g->tmin) t = g->tmin;
+    const double s = a * PC_FN(acc_pow2)(-t);
+    const double lo = __builtin_floor(s);
+    const double frac = s == 0 ? 4.9406564584124654e-324 : s - lo;
+    const int odd_low = PC_FN(acc_odd)(lo) && (!(g->flags & PC_GRID_EXP_PARITY) || ((t + g->parity_offset) & 1) == 1);
+    const int up = PC_FN(acc_rounds_up)(g->mode, neg, frac, odd_low, rnd, g->R);
+    const double steps = up ? lo + 1 : lo;
+    if (steps * PC_FN(acc_pow2)(t) > max && (g->flags & PC_GRID_WRAP) && !g->saturate) {
+      *ev = PC_EV_OVERFLOW;
+      return PC_FN(acc_wrap_steps)(g, neg ? -steps : steps);
+    }
+    q = steps * PC_FN(acc_pow2)(t);
+  }
+  if (q > max) {
+    *ev = PC_EV_OVERFLOW;
+    const int special = (g->flags & (PC_GRID_INF | PC_GRID_NAN)) != 0;
+    if (g->saturate || !special || (a != __builtin_inf() && PC_FN(acc_toward_zero)(g->mode, neg))) return PC_FN(acc_signed)(g, neg, max);
+    return (g->flags & PC_GRID_INF) ? (neg ? -__builtin_inf() : __builtin_inf()) : __builtin_nan("");
+  }
+  if (q == 0 || ((g->flush || (g->flags & PC_GRID_FLUSH)) && q < g->min_normal)) {
+    *ev = PC_EV_FLUSH;
+    return PC_FN(acc_signed)(g, neg, 0);
+  }
+  return neg ? -q : q;
+}
+
+/* ---- posits: ports of posit.ts decodePosit and encodeWith ---- */
+
+static double PC_FN(acc_posit_decode)(double bits, int n, int es) {
+  const uint64_t span = (uint64_t)1 << n;
+  uint64_t p = (uint64_t)bits % span;
+  if (p == 0) return 0;
+  const uint64_t nar = span >> 1;
+  if (p == nar) return __builtin_nan("");
+  const int neg = p > nar;
+  if (neg) p = span - p;
+  int pos = n - 2;
+  const int r0 = (int)((p >> pos) & 1);
+  int run = 0;
+  while (pos >= 0 && (int)((p >> pos) & 1) == r0) { run++; pos--; }
+  pos--;
+  const int k = r0 == 1 ? run - 1 : -run;
+  int ex = 0;
+  for (int i = 0; i < es; i++) {
+    ex = ex * 2 + (pos >= 0 ? (int)((p >> pos) & 1) : 0);
+    pos--;
+  }
+  const int fb = pos + 1 > 0 ? pos + 1 : 0;
+  const double frac = (double)(p & (((uint64_t)1 << fb) - 1));
+  const double v = (1 + frac / PC_FN(acc_pow2)(fb)) * PC_FN(acc_pow2)(k * (1 << es) + ex);
+  return neg ? -v : v;
+}
+
+static double PC_FN(acc_posit_encode)(const PC_FN(acc_rounder) *g, double x, uint32_t rnd) {
+  const int n = g->posit_n, es = g->posit_es;
+  const double max_pattern = PC_FN(acc_pow2)(n - 1) - 1;
+  if (x != x || x == __builtin_inf() || x == -__builtin_inf()) return PC_FN(acc_pow2)(n - 1);
+  if (x == 0) return 0;
+  const int neg = x < 0;
+  const double a = __builtin_fabs(x);
+  const int e = PC_FN(acc_exponent)(a);
+  const int k = (int)__builtin_floor((double)e / (double)(1 << es));
+  double p;
+  if (k >= n - 2) p = max_pattern;
+  else if (k <= -(n - 1)) p = 1;
+  else {
+    const int ex = e - k * (1 << es);
+    const double f = a * PC_FN(acc_pow2)(-e) - 1;
+    const int rl = k >= 0 ? k + 2 : -k + 1;
+    const double regime = k >= 0 ? (PC_FN(acc_pow2)(k + 1) - 1) * 2 : 1;
+    const int avail = n - 1 - rl;
+    double lo;
+    int above, tie, inexact;
+    if (avail >= es) {
+      const int fb = avail - es;
+      const double scaled = f * PC_FN(acc_pow2)(fb);
+      const double fi = __builtin_floor(scaled);
+      const double rem = scaled - fi;
+      lo = (regime * (double)(1 << es) + ex) * PC_FN(acc_pow2)(fb) + fi;
+      above = rem > 0.5; tie = rem == 0.5; inexact = rem > 0;
+    } else {
+      const int d = es - avail;
+      lo = regime * PC_FN(acc_pow2)(avail) + (double)(ex >> d);
+      const int ex_low = ex & ((1 << d) - 1);
+      const int half = 1 << (d - 1);
+      above = ex_low > half || (ex_low == half && f > 0);
+      tie = ex_low == half && f == 0;
+      inexact = ex_low > 0 || f > 0;
+    }
+    int up;
+    switch (g->mode) {
+      case PC_ROUND_NEAREST: up = above || (tie && PC_FN(acc_odd)(lo)); break;
+      case PC_ROUND_AWAY: up = above || tie; break;
+      case PC_ROUND_ZERO: up = 0; break;
+      case PC_ROUND_DOWN: up = neg && inexact; break;
+      case PC_ROUND_UP: up = !neg && inexact; break;
+      default: {
+        if (!inexact) { up = 0; break; }
+        const double vlo = PC_FN(acc_posit_decode)(lo, n, es), vhi = PC_FN(acc_posit_decode)(lo + 1, n, es);
+        const double frac = (a - vlo) / (vhi - vlo);
+        up = __builtin_floor(frac * PC_FN(acc_pow2)(g->R)) > (double)(rnd >> (32 - g->R));
+      }
+    }
+    p = up ? lo + 1 : lo;
+    if (p > max_pattern) p = max_pattern;
+  }
+  return neg ? PC_FN(acc_pow2)(n) - p : p;
+}
+
+/* accumulator-round.ts PositRounder.round */
+static double PC_FN(acc_round_posit)(const PC_FN(acc_rounder) *g, double x, uint32_t rnd, int *ev) {
+  const double a = __builtin_fabs(x);
+  *ev = a > g->posit_max && a != __builtin_inf() ? PC_EV_OVERFLOW : a > 0 && a < g->posit_min ? PC_EV_FLUSH : PC_EV_NONE;
+  return PC_FN(acc_posit_decode)(PC_FN(acc_posit_encode)(g, x, rnd), g->posit_n, g->posit_es);
+}
+
+static inline double PC_FN(acc_round)(const PC_FN(acc_rounder) *g, double x, uint32_t rnd, int *ev) {
+  return g->family == AR_FAMILY_POSIT ? PC_FN(acc_round_posit)(g, x, rnd, ev) : PC_FN(acc_round_grid)(g, x, rnd, ev);
+}
+
+/* accumulator-round.ts addToOdd: a + b rounded to odd in double (IEEE's sign for an exact zero) */
+static inline double PC_FN(acc_add_to_odd)(double a, double b, int mode) {
+  const double s = a + b;
+  if (s == 0) {
+    const int both_pos_zero = PC_FN(acc_d2u)(a) == 0 && PC_FN(acc_d2u)(b) == 0;
+    return mode == PC_ROUND_DOWN && !both_pos_zero ? -0.0 : s;
+  }
+  const double bb = s - a;
+  const double e = (a - (s - bb)) + (b - bb);
+  if (!(e < 0 || e > 0)) return s;
+  uint64_t u = PC_FN(acc_d2u)(s);
+  if (u & 1) return s;
+  if ((e > 0) == (s > 0)) u += 1;
+  else u -= 1; /* even and nonzero magnitude bits below: toward zero, across a power of two when the low word is 0 */
+  return PC_FN(acc_u2d)(u);
+}
+
+/* FixedRounder.add's wrap: a count of steps that overflowed, reduced modulo 2^W */
+static double PC_FN(acc_fixed_wrap)(const PC_FN(acc_rounder) *g, double steps) {
+  const double span = PC_FN(acc_pow2)(g->wrap_width);
+  double w = PC_FN(acc_mod_pow2)(steps, g->wrap_width);
+  if (w < 0) w += span;
+  if (!(g->flags & PC_GRID_UNSIGNED) && w >= span / 2) w -= span;
+  return (w + 0.0) * PC_FN(acc_pow2)(-g->wrap_fraction);
+}
+
+/* accumulator-round.ts FixedRounder.add: acc + p rounded once from the exact sum */
+static double PC_FN(acc_fixed_add)(const PC_FN(acc_rounder) *g, double acc, double p, uint32_t rnd, int *ev) {
+  const int F = g->wrap_fraction;
+  const double t = p * PC_FN(acc_pow2)(F);
+  if (!__builtin_isfinite(t)) return PC_FN(acc_round_grid)(g, acc + p, rnd, ev);
+  const double n = acc * PC_FN(acc_pow2)(F);
+  if (__builtin_fabs(t) >= 4503599627370496.0) {
+    double v;
+    if (!g->wrap || g->saturate) v = PC_FN(acc_round_grid)(g, (t > 0 ? 9007199254740992.0 : -9007199254740992.0) * PC_FN(acc_pow2)(-F), 0, ev);
+    else v = PC_FN(acc_fixed_wrap)(g, n + PC_FN(acc_mod_pow2)(t, g->wrap_width));
+    *ev = PC_EV_OVERFLOW;
+    return v;
+  }
+  const double ti = __builtin_trunc(t);
+  const double tf = t - ti;
+  const double I = n + ti;
+  if (tf == 0) return PC_FN(acc_round_grid)(g, I * PC_FN(acc_pow2)(-F), 0, ev);
+  int neg;
+  double lo, frac;
+  if (I == 0 || (I > 0) == (tf > 0)) {
+    neg = tf < 0;
+    lo = __builtin_fabs(I);
+    frac = __builtin_fabs(tf);
+  } else {
+    neg = I < 0;
+    lo = __builtin_fabs(I) - 1;
+    frac = PC_FN(acc_add_to_odd)(1, -__builtin_fabs(tf), PC_ROUND_NEAREST);
+  }
+  const double steps = PC_FN(acc_rounds_up)(g->mode, neg, frac, PC_FN(acc_odd)(lo), rnd, g->R) ? lo + 1 : lo;
+  if (steps == 0) {
+    *ev = PC_EV_FLUSH;
+    return 0;
+  }
+  return PC_FN(acc_round_grid)(g, (neg ? -steps : steps) * PC_FN(acc_pow2)(-F), 0, ev);
+}
+
+/* Rounder.add: acc + p rounded once */
+static inline double PC_FN(acc_add)(const PC_FN(acc_rounder) *g, double acc, double p, uint32_t rnd, int *ev) {
+  if (g->family == AR_FAMILY_FIXED) return PC_FN(acc_fixed_add)(g, acc, p, rnd, ev);
+  return PC_FN(acc_round)(g, PC_FN(acc_add_to_odd)(acc, p, g->mode), rnd, ev);
+}
+
+/* ---- Philox4x32-10, one block (src/rng/philox.ts philox4x32) ---- */
+
+static void PC_FN(acc_philox)(uint64_t counter, const uint32_t key[4], uint32_t out[4]) {
+  uint32_t c0 = (uint32_t)counter, c1 = (uint32_t)(counter >> 32), c2 = key[2], c3 = key[3];
+  uint32_t k0 = key[0], k1 = key[1];
+  for (int r = 0; r < 10; r++) {
+    if (r > 0) {
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
+    const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+    const uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+    c0 = n0;
+    c1 = (uint32_t)p1;
+    c2 = n2;
+    c3 = (uint32_t)p0;
+  }
+  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+/* ---- the quire (accumulator-quire.ts): limbs of 2^32 as int64, carry-save ---- */
+
+#define PC_QUIRE_LIMBS 22
+#define PC_QUIRE_LOW (-320)
+
+typedef struct {
+  int64_t l[PC_QUIRE_LIMBS];
+  int nan, pos_inf, neg_inf, neg_zero;
+  uint32_t pending;
+} PC_FN(acc_quire);
+
+static void PC_FN(quire_reset)(PC_FN(acc_quire) *q) {
+  for (int j = 0; j < PC_QUIRE_LIMBS; j++) q->l[j] = 0;
+  q->nan = q->pos_inf = q->neg_inf = 0;
+  q->neg_zero = 1; /* every addend so far -0 (none yet: the caller adds the start value) */
+  q->pending = 0;
+}
+
+static void PC_FN(quire_carry)(PC_FN(acc_quire) *q) {
+  for (int j = 0; j < PC_QUIRE_LIMBS - 1; j++) {
+    const int64_t c = q->l[j] >> 32; /* arithmetic: floor division */
+    q->l[j] -= c * ((int64_t)1 << 32);
+    q->l[j + 1] += c;
+  }
+  q->pending = 0;
+}
+
+/* Adds x exactly: a float32 value or the product of two (48 significant bits). */
+static void PC_FN(quire_add)(PC_FN(acc_quire) *q, double x) {
+  const uint64_t u = PC_FN(acc_d2u)(x);
+  if (x == 0) {
+    if (u == 0) q->neg_zero = 0;
+    return;
+  }
+  q->neg_zero = 0;
+  if (!__builtin_isfinite(x)) {
+    if (x != x) q->nan = 1;
+    else if (x > 0) q->pos_inf = 1;
+    else q->neg_inf = 1;
+    return;
+  }
+  /* |x| = sig * 2^ex exactly, sig < 2^53 */
+  const int biased = (int)((u >> 52) & 0x7ff);
+  uint64_t sig = u & 0xfffffffffffffull;
+  int ex;
+  if (biased) { sig |= 0x10000000000000ull; ex = biased - 1075; }
+  else ex = -1074;
+  /* drop trailing zeros: x's lowest set bit is at or above 2^-298, the quire's lowest is 2^-320 */
+  const int tz = __builtin_ctzll(sig);
+  sig >>= tz;
+  ex += tz;
+  /* the bit offset of sig's lowest bit above the quire's lowest (x's bits are all at or above 2^-320) */
+  const int off = ex - PC_QUIRE_LOW;
+  const int j = off >> 5, sh = off & 31;
+  /* sig << sh spans at most 85 bits: three limbs */
+  const uint64_t lo = sig << sh; /* low 64 bits (sh < 32, sig < 2^53: the top bits go to hi) */
+  const uint64_t hi = sh ? sig >> (64 - sh) : 0;
+  const int64_t s = x < 0 ? -1 : 1;
+  q->l[j] += s * (int64_t)(lo & 0xffffffffu);
+  if (j + 1 < PC_QUIRE_LIMBS) q->l[j + 1] += s * (int64_t)(lo >> 32);
+  if (j + 2 < PC_QUIRE_LIMBS) q->l[j + 2] += s * (int64_t)hi;
+  if (++q->pending == (1u << 30)) PC_FN(quire_carry)(q);
+}
+
+/* The exact sum rounded to odd in double, as Quire.toOdd */
+static double PC_FN(quire_to_odd)(PC_FN(acc_quire) *q) {
+  if (q->nan || (q->pos_inf && q->neg_inf)) return __builtin_nan("");
+  if (q->pos_inf) return __builtin_inf();
+  if (q->neg_inf) return -__builtin_inf();
+  int64_t l[PC_QUIRE_LIMBS];
+  for (int j = 0; j < PC_QUIRE_LIMBS; j++) l[j] = q->l[j];
+  for (int j = 0; j < PC_QUIRE_LIMBS - 1; j++) {
+    const int64_t c = l[j] >> 32;
+    l[j] -= c * ((int64_t)1 << 32);
+    l[j + 1] += c;
+  }
+  const int neg = l[PC_QUIRE_LIMBS - 1] < 0;
+  if (neg) {
+    /* negate the two's complement number: complement every limb's 32 bits and add one */
+    int64_t carry = 1;
+    for (int j = 0; j < PC_QUIRE_LIMBS - 1; j++) {
+      const int64_t v = (int64_t)(~(uint64_t)l[j] & 0xffffffffu) + carry;
+      l[j] = v & 0xffffffff;
+      carry = v >> 32;
+    }
+    l[PC_QUIRE_LIMBS - 1] = -l[PC_QUIRE_LIMBS - 1] - 1 + carry;
+  }
+  /* 32-bit digits; the top limb (signed before the negation) may hold more than 32 bits */
+  uint64_t d[PC_QUIRE_LIMBS + 1];
+  for (int j = 0; j < PC_QUIRE_LIMBS - 1; j++) d[j] = (uint64_t)l[j];
+  d[PC_QUIRE_LIMBS - 1] = (uint64_t)l[PC_QUIRE_LIMBS - 1] & 0xffffffffu;
+  d[PC_QUIRE_LIMBS] = (uint64_t)l[PC_QUIRE_LIMBS - 1] >> 32;
+  int t = PC_QUIRE_LIMBS;
+  while (t >= 0 && d[t] == 0) t--;
+  if (t < 0) return q->neg_zero ? -0.0 : 0.0;
+  /* the top 53 bits as an integer r, the rest as a sticky bit; value = r * 2^scale */
+  const int b1 = 32 - __builtin_clz((uint32_t)d[t]); /* bits in the top digit, 1..32 */
+  const int need = 53 - b1;                           /* bits wanted from below it, 21..52 */
+  const uint64_t d1 = t >= 1 ? d[t - 1] : 0, d2 = t >= 2 ? d[t - 2] : 0;
+  uint64_t r, rest;
+  int cut, below;
+  if (need <= 32) {
+    cut = 32 - need;
+    rest = d1;
+    r = (d[t] << need) | (rest >> cut);
+    below = t - 2;
+  } else {
+    cut = 64 - need;
+    rest = d2;
+    r = (d[t] << need) | (d1 << (need - 32)) | (rest >> cut);
+    below = t - 3;
+  }
+  int sticky = (rest & (((uint64_t)1 << cut) - 1)) != 0;
+  for (int j = below; j >= 0 && !sticky; j--) sticky = d[j] != 0;
+  if (sticky && !(r & 1)) r += 1;
+  const double v = (double)r * PC_FN(acc_pow2)(32 * t + PC_QUIRE_LOW + b1 - 53);
+  return neg ? -v : v;
+}
+
+/* ---- one element, scalar: accumulator.ts accumulatedGemm's loop body ---- */
+
+typedef struct {
+  int kind; /* AP_KIND_* */
+  size_t chunk;
+  int has_product, stochastic, out_stochastic;
+  PC_FN(acc_rounder) acc, product, out;
+  uint32_t key[4]; /* Philox: seed (lo, hi), stream (lo, hi) */
+} PC_FN(acc_model);
+
+static PC_FN(acc_model) PC_FN(acc_model_from)(const double *p) {
+  PC_FN(acc_model) md;
+  md.kind = (int)p[AP_KIND];
+  md.chunk = (size_t)p[AP_CHUNK];
+  md.acc = PC_FN(acc_rounder_from)(p + AP_ACC);
+  md.product = PC_FN(acc_rounder_from)(p + AP_PRODUCT);
+  md.out = PC_FN(acc_rounder_from)(p + AP_OUTPUT);
+  md.has_product = md.product.family != AR_FAMILY_NONE;
+  md.stochastic = md.kind == AP_KIND_PER_ADD && md.acc.mode == PC_ROUND_STOCHASTIC;
+  md.out_stochastic = md.out.mode == PC_ROUND_STOCHASTIC;
+  const uint64_t seed = (uint64_t)p[AP_SEED], stream = (uint64_t)p[AP_STREAM];
+  md.key[0] = (uint32_t)seed;
+  md.key[1] = (uint32_t)(seed >> 32);
+  md.key[2] = (uint32_t)stream;
+  md.key[3] = (uint32_t)(stream >> 32);
+  return md;
+}
+
+/* Tally.note */
+static inline void PC_FN(acc_note)(int ev, pc_accum_counts *cnt, int *hit) {
+  if (ev == PC_EV_OVERFLOW) { cnt->overflow++; *hit = 1; }
+  else if (ev == PC_EV_FLUSH) cnt->underflow++;
+}
+
+/* accumulateOne's add: acc + x rounded once, counting swamping and events */
+static inline double PC_FN(acc_counted_add)(const PC_FN(acc_rounder) *R, double acc, double x, uint32_t rnd,
+                                            pc_accum_counts *cnt, int *hit) {
+  int ev;
+  const double v = PC_FN(acc_add)(R, acc, x, rnd, &ev);
+  if (ev == PC_EV_NONE) {
+    if (v == acc && x != 0 && __builtin_isfinite(x) && __builtin_isfinite(acc)) cnt->swamped++;
+  } else PC_FN(acc_note)(ev, cnt, hit);
+  return v;
+}
+
+/* Element (i, j): its sum before the output rounding, as accumulatedGemm computes it. */
+static double PC_FN(acc_element_sum)(const PC_FN(acc_model) *md, const pc_accum_args *g, size_t i, size_t j,
+                                     pc_accum_counts *cnt, int *hit) {
+  const size_t e = i * g->n + j, k = g->k;
+  const uint64_t base = (uint64_t)e * (k + 1);
+  const double start = g->accumulate ? (double)g->c[e] : 0.0;
+  const float *a = g->a + i * g->sai, *b = g->b + j * g->sbj;
+  if (md->kind == AP_KIND_EXACT) {
+    PC_FN(acc_quire) q;
+    PC_FN(quire_reset)(&q);
+    PC_FN(quire_add)(&q, start);
+    for (size_t p = 0; p < k; p++) PC_FN(quire_add)(&q, (double)a[p * g->sap] * (double)b[p * g->sbp]);
+    return PC_FN(quire_to_odd)(&q);
+  }
+  const PC_FN(acc_rounder) *R = &md->acc, *P = md->has_product ? &md->product : 0;
+  uint32_t w[4] = {0, 0, 0, 0};
+  if (md->stochastic) PC_FN(acc_philox)(base + k, md->key, w);
+  int ev;
+  double total = PC_FN(acc_round)(R, start, w[0], &ev);
+  PC_FN(acc_note)(ev, cnt, hit);
+  double run = 0;
+  const size_t chunk = md->chunk;
+  for (size_t p = 0, left = chunk; p < k; p++) {
+    if (md->stochastic) PC_FN(acc_philox)(base + p, md->key, w);
+    double x = (double)a[p * g->sap] * (double)b[p * g->sbp];
+    if (P) {
+      x = PC_FN(acc_round)(P, x, w[1], &ev);
+      PC_FN(acc_note)(ev, cnt, hit);
+    }
+    if (chunk == 0) total = PC_FN(acc_counted_add)(R, total, x, w[0], cnt, hit);
+    else {
+      run = PC_FN(acc_counted_add)(R, run, x, w[0], cnt, hit);
+      if (--left == 0 || p == k - 1) {
+        total = PC_FN(acc_counted_add)(R, total, run, w[2], cnt, hit);
+        run = 0;
+        left = chunk;
+      }
+    }
+  }
+  return total;
+}
+
+/* Element (i, j), written to C through the output rounding, with its overflow flag. */
+static void PC_FN(acc_element_out)(const PC_FN(acc_model) *md, const pc_accum_args *g, size_t i, size_t j, double sum,
+                                   pc_accum_counts *cnt, int hit) {
+  const size_t e = i * g->n + j;
+  uint32_t w[4] = {0, 0, 0, 0};
+  if (md->out_stochastic) PC_FN(acc_philox)((uint64_t)e * (g->k + 1) + g->k, md->key, w);
+  int ev;
+  const double v = PC_FN(acc_round)(&md->out, sum, w[1], &ev);
+  PC_FN(acc_note)(ev, cnt, &hit);
+  g->c[e] = (float)v;
+  g->overflowed[e] = (uint8_t)hit;
+}
+
+static void PC_FN(acc_element)(const PC_FN(acc_model) *md, const pc_accum_args *g, size_t i, size_t j, pc_accum_counts *cnt) {
+  int hit = 0;
+  const double sum = PC_FN(acc_element_sum)(md, g, i, j, cnt, &hit);
+  PC_FN(acc_element_out)(md, g, i, j, sum, cnt, hit);
+}
+
+/* Rows [row_begin, row_end) of C; adds to *counts. */
+static void PC_FN(pc_accumulate)(const pc_accum_args *g, size_t row_begin, size_t row_end, pc_accum_counts *counts) {
+  const PC_FN(acc_model) md = PC_FN(acc_model_from)(g->params);
+  pc_accum_counts cnt = {0, 0, 0}; /* counted here, written once: threads' counters share a cache line */
+  for (size_t i = row_begin; i < row_end; i++)
+    for (size_t j = 0; j < g->n; j++) PC_FN(acc_element)(&md, g, i, j, &cnt);
+  counts->swamped += cnt.swamped;
+  counts->overflow += cnt.overflow;
+  counts->underflow += cnt.underflow;
+}

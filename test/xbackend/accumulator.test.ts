@@ -1,0 +1,159 @@
+/**
+ * Accumulated products give the same bits, counts and overflow masks on js
+ * (the TypeScript reference), wasm and native (every ISA, 1 and 2 threads)
+ * for every kind of model: exact into float, posit and fixed outputs,
+ * per-add float (Blumenfeld's M7E4, M10E5..M6E5), posit and fixed/int
+ * accumulators, product formats, every rounding incl. stochastic, chunks,
+ * flush, saturate/inf/wrap. Shapes are odd, with transposes and
+ * accumulation; inputs mix extreme exponents, subnormals, exact
+ * cancellations and NaN/Inf. NaN payloads are unspecified: a NaN matches any
+ * NaN. Larger shapes (the vector paths' tiles and edges) compare native and
+ * wasm with each other, each checked against js on the small ones.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AccumulationCounts } from '../../src/backend/accumulate.js';
+import type { Kernels } from '../../src/backend/index.js';
+import { jsKernels } from '../../src/backend/js.js';
+import { lowerAccumulator } from '../../src/precision/accumulator-lower.js';
+import type { OutputQuantizer } from '../../src/precision/accumulator.js';
+import { parseAccumulator, type ExactAccumulator, type RoundedAccumulator } from '../../src/precision/accumulator-spec.js';
+import { forEachBackend, requireBackends } from './backends.js';
+import { hashString } from './inputs.js';
+import { Rng } from '../support/rng.js';
+
+interface Model { readonly spec: string; readonly output?: OutputQuantizer }
+
+const M7E4 = 'float<4,7,none,bias=10> product=float<4,7,none,bias=12> rounding=down order=chunk:16 underflow=flush overflow=saturate';
+
+/** Every kind of model the kernels implement. */
+const MODELS: readonly Model[] = [
+  { spec: 'exact' },
+  { spec: 'exact', output: { format: 'posit<8,0>' } },
+  { spec: 'exact', output: { format: 'posit<16,1>', rounding: 'stochastic', randomBits: 12 } },
+  { spec: 'exact', output: { format: 'posit<32,2>', rounding: 'down' } },
+  { spec: 'exact', output: { format: 'fixed<16,8>' } },
+  { spec: 'exact', output: { format: 'int<8>', rounding: 'stochastic' } },
+  { spec: 'exact', output: { format: 'float<5,10>', rounding: 'zero', overflow: 'saturate' } },
+  { spec: 'exact', output: { format: 'e4m3', rounding: 'nearest-away', subnormals: 'flush' } },
+  { spec: M7E4 },
+  { spec: 'float<5,10>' },
+  { spec: 'float<5,6> rounding=stochastic random-bits=11' },
+  { spec: 'float<5,8> order=chunk:3 rounding=up overflow=inf' },
+  { spec: 'float<5,7> product=float<5,7> rounding=zero underflow=flush' },
+  { spec: 'float<4,3,fn> rounding=nearest-away overflow=saturate order=chunk:5' },
+  { spec: 'float<8,23>' },
+  { spec: 'float<6,4,nosub> product=e5m2 rounding=stochastic order=chunk:4' },
+  { spec: 'float<5,2,fnuz> rounding=down' },
+  { spec: 'posit<16,1>' },
+  { spec: 'posit<8,0> rounding=stochastic order=chunk:2', output: { format: 'posit<8,0>' } },
+  { spec: 'posit<12,2> product=posit<8,1> rounding=down' },
+  { spec: 'fixed<16,8>' },
+  { spec: 'fixed<12,4> overflow=wrap rounding=stochastic random-bits=8' },
+  { spec: 'int<16,wrap> product=int<8>' },
+  { spec: 'ufixed<10,6> rounding=up overflow=saturate order=chunk:7' },
+  { spec: 'fixed<24,20> rounding=down', output: { format: 'fixed<8,4,wrap>' } },
+];
+
+const rng = new Rng(0x2545f491);
+
+/** Mixed magnitudes (extreme exponents, subnormals), exact cancellation partners, a few NaN/Inf when `special`. */
+function fill(len: number, style: number, special: boolean): Float32Array {
+  const out = new Float32Array(len);
+  for (let i = 0; i < len; i++) {
+    const r = rng.u32() % 16;
+    const sign = rng.u32() & 1 ? -1 : 1;
+    if (style === 0) out[i] = sign * (1 + (rng.u32() % 64) / 64) * 2 ** ((rng.u32() % 6) - 3); // few bits: ties and cancellation
+    else if (r < 9) out[i] = sign * (1 + (rng.u32() & 0x7fffff) / 2 ** 23) * 2 ** ((rng.u32() % 24) - 12);
+    else if (r < 10) out[i] = sign * (rng.u32() & 0x7fffff) * 2 ** -149; // subnormal
+    else if (r < 12 && i > 0) out[i] = -out[i - 1];
+    else if (r < 13) out[i] = 0;
+    else if (r < 15) out[i] = sign * 2 ** ((rng.u32() % 60) - 30);
+    else out[i] = sign * (1 + (rng.u32() & 0x7fffff) / 2 ** 23) * 2 ** ((rng.u32() % 250) - 125);
+    if (special && rng.u32() % 89 === 0) out[i] = [NaN, Infinity, -Infinity][rng.u32() % 3];
+  }
+  return out;
+}
+
+interface Case { m: number; n: number; k: number; transA: boolean; transB: boolean; accumulate: boolean; a: Float32Array; b: Float32Array; c: Float32Array; seed: number }
+
+function makeCase(m: number, n: number, k: number, variant: number): Case {
+  const special = variant % 4 === 3;
+  return {
+    m, n, k, transA: (variant & 1) === 1, transB: (variant & 2) === 2, accumulate: (variant & 4) === 4,
+    a: fill(m * k, variant % 3, special), b: fill(k * n, (variant + 1) % 3, special), c: fill(m * n, 1, special), seed: variant * 7919 + 3,
+  };
+}
+
+interface Result { c: Float32Array; overflowed: Uint8Array; counts: AccumulationCounts }
+
+function run(kern: Kernels, model: Model, cs: Case): Result {
+  const mod = parseAccumulator(model.spec) as ExactAccumulator | RoundedAccumulator;
+  const plan = lowerAccumulator(mod, model.output, cs.seed, 12345);
+  const c = cs.c.slice(), overflowed = new Uint8Array(cs.m * cs.n).fill(7);
+  const counts = kern.accumulatedGemm(plan, cs.transA, cs.transB, cs.m, cs.n, cs.k, cs.a, cs.b, c, cs.accumulate, overflowed);
+  return { c, overflowed, counts };
+}
+
+function assertSame(got: Result, want: Result, what: string): void {
+  const g = new Uint32Array(got.c.buffer), w = new Uint32Array(want.c.buffer);
+  for (let i = 0; i < w.length; i++) {
+    if (g[i] === w[i] || (Number.isNaN(got.c[i]) && Number.isNaN(want.c[i]))) continue;
+    assert.fail(`${what}: c[${i}] = ${got.c[i]} (0x${g[i].toString(16)}), want ${want.c[i]} (0x${w[i].toString(16)})`);
+  }
+  assert.deepEqual(got.counts, want.counts, `${what}: counts`);
+  assert.deepEqual(got.overflowed, want.overflowed, `${what}: overflow mask`);
+}
+
+const SMALL: readonly [number, number, number][] = [[1, 1, 1], [3, 5, 7], [7, 3, 17], [2, 9, 33], [5, 4, 0], [0, 3, 4], [4, 0, 2]];
+
+test('accumulated products: every model gives js\'s bits, counts and mask on wasm and native (every ISA, 1 and 2 threads)', (t) => {
+  if (!requireBackends(t)) return;
+  let compared = 0;
+  for (const model of MODELS) {
+    SMALL.forEach(([m, n, k], s) => {
+      for (let variant = 0; variant < 8; variant++) {
+        const cs = makeCase(m, n, k, variant + 8 * s + hashString(model.spec + (model.output ? String(model.output.format) : '')) % 5);
+        const want = run(jsKernels, model, cs);
+        for (const cfg of forEachBackend({ includeJs: false })) {
+          assertSame(run(cfg.kernels, model, cs), want, `${cfg.label} ${model.spec} -> ${model.output?.format ?? 'fp32'} m=${m} n=${n} k=${k} variant ${variant}`);
+          compared++;
+        }
+      }
+    });
+  }
+  assert.ok(compared > 0);
+});
+
+test('accumulated products: the reference counts what happened (the comparison above is not of empty reports)', () => {
+  const cs = makeCase(7, 3, 17, 3);
+  const totals = { swamped: 0, overflow: 0, underflow: 0, masked: 0 };
+  for (const model of MODELS) {
+    const r = run(jsKernels, model, cs);
+    totals.swamped += r.counts.swamped;
+    totals.overflow += r.counts.overflow;
+    totals.underflow += r.counts.underflow;
+    totals.masked += r.overflowed.reduce((s, v) => s + v, 0);
+    assert.ok(r.overflowed.every((v) => v === 0 || v === 1), `${model.spec}: the mask is written everywhere`);
+  }
+  assert.ok(totals.swamped > 0 && totals.overflow > 0 && totals.underflow > 0 && totals.masked > 0, JSON.stringify(totals));
+});
+
+test('accumulated products: larger shapes (vector tiles and their edges) agree between native and wasm', (t) => {
+  if (!requireBackends(t, ['wasm', 'native'])) return;
+  const shapes: readonly [number, number, number][] = [[13, 37, 70], [33, 19, 129], [9, 70, 40]];
+  const models = MODELS.filter((_, i) => i % 2 === 0 || i === 8);
+  for (const model of models) {
+    shapes.forEach(([m, n, k], s) => {
+      for (const variant of [0, 3, 5, 6]) {
+        const cs = makeCase(m, n, k, variant + s);
+        let want: Result | null = null, from = '';
+        for (const cfg of forEachBackend({ includeJs: false })) {
+          const got = run(cfg.kernels, model, cs);
+          if (!want) { want = got; from = cfg.label; continue; }
+          assertSame(got, want, `${cfg.label} vs ${from}: ${model.spec} m=${m} n=${n} k=${k} variant ${variant}`);
+        }
+      }
+    });
+  }
+});
