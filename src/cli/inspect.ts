@@ -72,7 +72,7 @@ export function inspectCommand(argv: readonly string[], out: (line: string) => v
   else if (precision.overflowSteps > 0) out(`${precision.overflowSteps} logged step(s) had non-finite gradients (no loss scaling)`);
   const rows = [['layer', 'role', 'format', 'values', 'overflow', 'as', 'flushed', 'nan', 'rel.RMS', 'SNR dB']];
   const add = (layer: string, role: string, r: RoleSummary) =>
-    rows.push([layer, role, r.format, String(r.values), pct(r.overflow), r.overflowAs, pct(r.flushed), pct(r.nan), num(r.relativeRms, 4), num(r.snrDb, 1)]);
+    rows.push([layer, role, r.format, String(r.values), pct(r.overflow), r.overflowAs, pct(r.flushed), pct(r.nan), num(r.relativeRms, 4), r.relativeRms === 0 ? 'exact' : num(r.snrDb, 1)]);
   for (const [layer, roles] of Object.entries(precision.layers)) for (const [role, r] of Object.entries(roles)) add(layer, role, r);
   if (precision.loss) add('(loss)', 'loss', precision.loss);
   if (rows.length === 1) {

@@ -19,7 +19,7 @@ export interface RoleReport {
   nan: number;
   /** ‖q − x‖ / ‖x‖ over the measured elements (absent when none were measured). */
   relativeRms?: number;
-  /** 10·log10(‖x‖² / ‖q − x‖²) in dB (absent when none were measured; Infinity when exact). */
+  /** 10·log10(‖x‖² / ‖q − x‖²) in dB (absent when none were measured, or when the rounding was exact). */
   snrDb?: number;
 }
 
@@ -61,7 +61,8 @@ export function roleReport(q: Quantizer, s: QuantizeStats): RoleReport {
   };
   if (s.measured > 0) {
     r.relativeRms = s.signalSquares > 0 ? Math.sqrt(s.errorSquares / s.signalSquares) : s.errorSquares > 0 ? Infinity : 0;
-    r.snrDb = s.errorSquares > 0 ? 10 * Math.log10(s.signalSquares / s.errorSquares) : Infinity;
+    // JSON has no Infinity: an exact window has relativeRms 0 and no snrDb.
+    if (s.errorSquares > 0) r.snrDb = 10 * Math.log10(s.signalSquares / s.errorSquares);
   }
   return r;
 }
@@ -76,7 +77,7 @@ export interface RoleSummary {
   nan: number;
   /** Quadratic mean of the logged steps' relative RMS errors (each step weighs the same). */
   relativeRms?: number;
-  /** −20·log10(relativeRms): the SNR of that mean error (Infinity when every step was exact). */
+  /** −20·log10(relativeRms): the SNR of that mean error (absent when every step was exact). */
   snrDb?: number;
 }
 
@@ -124,7 +125,7 @@ class RoleTotals {
     };
     if (this.measured > 0) {
       s.relativeRms = Math.sqrt(this.rms2 / this.measured);
-      s.snrDb = s.relativeRms > 0 ? -20 * Math.log10(s.relativeRms) : Infinity;
+      if (s.relativeRms > 0) s.snrDb = -20 * Math.log10(s.relativeRms);
     }
     return s;
   }
