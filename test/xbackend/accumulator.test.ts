@@ -105,7 +105,7 @@ function assertSame(got: Result, want: Result, what: string): void {
   assert.deepEqual(got.overflowed, want.overflowed, `${what}: overflow mask`);
 }
 
-const SMALL: readonly [number, number, number][] = [[1, 1, 1], [3, 5, 7], [7, 3, 17], [2, 9, 33], [5, 4, 0], [0, 3, 4], [4, 0, 2]];
+const SMALL: readonly [number, number, number][] = [[1, 1, 1], [3, 5, 7], [7, 3, 17], [2, 9, 33], [5, 4, 0], [0, 3, 4], [4, 0, 2], [9, 35, 20]];
 
 test('accumulated products: every model gives js\'s bits, counts and mask on wasm and native (every ISA, 1 and 2 threads)', (t) => {
   if (!requireBackends(t)) return;
@@ -155,5 +155,20 @@ test('accumulated products: larger shapes (vector tiles and their edges) agree b
         }
       }
     });
+  }
+});
+
+test('accumulated products: an exact sum just above a float32 tie rounds up on every backend (no double rounding in the vector paths)', (t) => {
+  if (!requireBackends(t)) return;
+  // Each element sums 1 + 2^-24 + 2^-80 (+ zeros): above the tie between 1 and 1 + 2^-23, so it rounds up.
+  const m = 8, n = 32, k = 5;
+  const a = new Float32Array(m * k), b = new Float32Array(k * n).fill(1);
+  for (let i = 0; i < m; i++) a.set([1, 2 ** -24, 2 ** -80, 0, -0], i * k);
+  for (const spec of ['exact', 'float<8,23>', 'float<8,23> order=chunk:2']) {
+    const model: Model = { spec };
+    const cs: Case = { m, n, k, transA: false, transB: false, accumulate: false, a, b, c: new Float32Array(m * n), seed: 1 };
+    const want = run(jsKernels, model, cs);
+    if (spec === 'exact') assert.ok(want.c.every((v) => v === 1 + 2 ** -23), 'the reference rounds the exact sum');
+    for (const cfg of forEachBackend({ includeJs: false })) assertSame(run(cfg.kernels, model, cs), want, `${cfg.label} ${spec}`);
   }
 });
