@@ -10,6 +10,7 @@ import { avgPool2d, globalAvgPool2d, maxPool2d } from '../tensor/ops/pool.js';
 import { flatten } from '../tensor/ops/shape.js';
 import type { ApproxLayer } from '../approx/layer.js';
 import type { LayerPrecision } from '../precision/site.js';
+import type { Product } from '../tensor/gemm.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module, type RandomContext } from './module.js';
 
@@ -36,13 +37,42 @@ export class Initializer {
   }
 }
 
-/** Sampled products do not run through emulated accumulators yet: say so rather than silently drop the accumulator. */
-function sampledWithAccumulator(): UnsupportedError {
-  return new UnsupportedError('a layer with sampled products (approx) cannot also use an emulated accumulator model yet', 'use the fp32 accumulator for approximated layers, or drop approx for this run');
+/**
+ * A layer built around one matrix product (Linear, Conv2d): where precision
+ * policies and sampled products attach. Forward rounds the input, the
+ * parameters and the output through the precision site, if any, around the
+ * exact product or, in training, the sampled one.
+ */
+abstract class ProductLayer extends Module {
+  abstract readonly weight: Tensor;
+  abstract readonly bias: Tensor | null;
+  /** The precision site a policy attaches (src/precision); null computes in fp32. */
+  precision: LayerPrecision | null = null;
+  /** Sampled products in training (src/approx); null: exact. Evaluation is always exact. */
+  approx: ApproxLayer | null = null;
+
+  /** The product itself, through an emulated accumulator when `product` is given. */
+  protected abstract exact(x: Tensor, w: Tensor, b: Tensor | null, product: Product | null): Tensor;
+  protected abstract sampled(approx: ApproxLayer, x: Tensor, w: Tensor, b: Tensor | null): Tensor;
+
+  forward(x: Tensor): Tensor {
+    const q = this.precision;
+    const input = q ? q.input(x) : x;
+    const w = q ? q.param(this.weight, 0) : this.weight;
+    const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
+    const product = q?.product() ?? null;
+    const sample = this.approx && this.training ? this.approx : null;
+    if (sample && product) {
+      // Sampled products do not run through emulated accumulators yet: say so rather than drop the accumulator.
+      throw new UnsupportedError('a layer with sampled products (approx) cannot also use an emulated accumulator model yet', 'use the fp32 accumulator for approximated layers, or drop approx for this run');
+    }
+    const y = sample ? this.sampled(sample, input, w, b) : this.exact(input, w, b, product);
+    return q ? q.output(y) : y;
+  }
 }
 
 /** Fully connected: y = x·Wᵀ + b. PyTorch's default init: W and b uniform in ±1/√in. */
-export class Linear extends Module {
+export class Linear extends ProductLayer {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   constructor(init: Initializer, readonly inFeatures: number, readonly outFeatures: number, bias = true) {
@@ -51,24 +81,16 @@ export class Linear extends Module {
     this.weight = this.addParameter('weight', init.uniform([outFeatures, inFeatures], bound));
     this.bias = bias ? this.addParameter('bias', init.uniform([outFeatures], bound)) : null;
   }
-  /** The precision site a policy attaches (src/precision); null computes in fp32. */
-  precision: LayerPrecision | null = null;
-  /** Sampled products in training (src/approx); null: exact. Evaluation is always exact. */
-  approx: ApproxLayer | null = null;
-  forward(x: Tensor): Tensor {
-    const q = this.precision;
-    const input = q ? q.input(x) : x;
-    const w = q ? q.param(this.weight, 0) : this.weight;
-    const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
-    const product = q?.product() ?? null;
-    if (this.approx && this.training && product) throw sampledWithAccumulator();
-    const y = this.approx && this.training ? this.approx.linear(input, w, b) : linear(input, w, b, { product });
-    return q ? q.output(y) : y;
+  protected exact(x: Tensor, w: Tensor, b: Tensor | null, product: Product | null): Tensor {
+    return linear(x, w, b, { product });
+  }
+  protected sampled(approx: ApproxLayer, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+    return approx.linear(x, w, b);
   }
 }
 
 /** 2-D convolution, square kernels. PyTorch's default init: uniform in ±1/√(in·k·k). */
-export class Conv2d extends Module {
+export class Conv2d extends ProductLayer {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   constructor(
@@ -83,20 +105,14 @@ export class Conv2d extends Module {
     this.weight = this.addParameter('weight', init.uniform([outChannels, inChannels, kernel, kernel], bound));
     this.bias = options.bias === false ? null : this.addParameter('bias', init.uniform([outChannels], bound));
   }
-  /** The precision site a policy attaches (src/precision); null computes in fp32. */
-  precision: LayerPrecision | null = null;
-  /** Sampled products in training (src/approx); null: exact. Evaluation is always exact. */
-  approx: ApproxLayer | null = null;
-  forward(x: Tensor): Tensor {
-    const q = this.precision;
-    const input = q ? q.input(x) : x;
-    const w = q ? q.param(this.weight, 0) : this.weight;
-    const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
-    const product = q?.product() ?? null;
-    if (this.approx && this.training && product) throw sampledWithAccumulator();
-    const opts = { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0 };
-    const y = this.approx && this.training ? this.approx.conv2d(input, w, b, opts) : conv2d(input, w, b, { ...opts, product });
-    return q ? q.output(y) : y;
+  private get geometry(): { stride: number; padding: number } {
+    return { stride: this.options.stride ?? 1, padding: this.options.padding ?? 0 };
+  }
+  protected exact(x: Tensor, w: Tensor, b: Tensor | null, product: Product | null): Tensor {
+    return conv2d(x, w, b, { ...this.geometry, product });
+  }
+  protected sampled(approx: ApproxLayer, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+    return approx.conv2d(x, w, b, this.geometry);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { OptionError } from '../errors.js';
 import { accumulateGrad, opResult } from '../tensor/autograd.js';
-import type { Labels } from '../tensor/ops/loss.js';
+import { softmaxRows, type Labels } from '../tensor/ops/loss.js';
 import { shapeString, type Tensor } from '../tensor/tensor.js';
 import type { Rounder } from './site.js';
 
@@ -21,20 +21,7 @@ export function roundedCrossEntropy(logits: Tensor, labels: Labels, round: Round
     throw new OptionError(`rounded cross-entropy of ${logits.dtype} logits ${shapeString(logits.shape)} with ${labels.length} labels`, 'logits are float32 [N, classes] with one label per row');
   }
   const [N, C] = logits.shape;
-  const x = logits.data;
-  const p = new Float64Array(N * C);
-  let total = 0;
-  for (let r = 0; r < N; r++) {
-    const y = labels[r];
-    if (!Number.isInteger(y) || y < 0 || y >= C) throw new OptionError(`label ${y} at row ${r} is not a class in 0..${C - 1}`, 'check the dataset labels and the model output width');
-    const o = r * C;
-    let max = -Infinity;
-    for (let j = 0; j < C; j++) max = Math.max(max, x[o + j]);
-    let s = 0;
-    for (let j = 0; j < C; j++) s += (p[o + j] = Math.exp(x[o + j] - max));
-    for (let j = 0; j < C; j++) p[o + j] /= s;
-    total += Math.log(s) + max - x[o + y];
-  }
+  const { p, total } = softmaxRows(logits.data, labels, N, C);
   const pq = new Float32Array(N * C);
   round(p, pq, logits.shape);
   const out = new Float32Array(1);

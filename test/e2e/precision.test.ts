@@ -4,8 +4,7 @@
  * bits, the same on every backend, inspected and evaluated.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -15,26 +14,10 @@ import { Emulation } from '../../src/precision/emulation.js';
 import { LossScaler } from '../../src/precision/loss-scale.js';
 import { Policy } from '../../src/precision/policy.js';
 import { resolveRecipe, validatePartial } from '../../src/train/recipe.js';
-import { readSafetensors } from '../../src/train/safetensors.js';
+import { assertSameTensors, checkpointTensors, killAfterFirstCheckpoint, precis } from '../support/runs.js';
 
 const root = packageRoot();
-const bin = join(root, 'bin', 'precis.js');
-const env = { ...process.env, PRECIS_DATA_DIR: '' };
 const tmp = () => mkdtempSync(join(tmpdir(), 'precis-precision-'));
-
-function precis(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-function tensors(run: string): Map<string, Float32Array | Float64Array> {
-  return new Map([...readSafetensors(join(run, 'checkpoint.safetensors')).tensors].map(([k, v]) => [k, v.data]));
-}
-
-function assertSameTensors(a: Map<string, Float32Array | Float64Array>, b: Map<string, Float32Array | Float64Array>): void {
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
-  for (const [k, v] of a) assert.ok(Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(b.get(k)!.buffer, b.get(k)!.byteOffset, b.get(k)!.byteLength)), `tensor ${k} differs`);
-}
 
 /** A small FP8 run: stochastic errors and gradients, delayed tensor scaling, fp16 master weights, dynamic loss scaling. */
 const FP8 = {
@@ -110,20 +93,12 @@ describe('precis train with a precision policy', () => {
     const whole = join(dir, 'whole');
     assert.equal(precis([...args, '--out', whole]).code, 0);
     const cut = join(dir, 'cut');
-    const child = spawn(process.execPath, [bin, ...args, '--out', cut], { env, stdio: 'ignore' });
-    const ckpt = join(cut, 'checkpoint.safetensors');
-    await new Promise<void>((resolve, reject) => {
-      const t = setInterval(() => {
-        if (existsSync(ckpt)) { clearInterval(t); child.kill('SIGKILL'); resolve(); }
-      }, 5);
-      child.on('exit', () => { clearInterval(t); reject(new Error('the run finished before it could be killed')); });
-    });
-    await new Promise((r) => child.once('exit', r));
+    await killAfterFirstCheckpoint(args.slice(1), cut);
     const resumed = precis(['train', '--resume', '--out', cut]);
     assert.equal(resumed.code, 0, resumed.err);
-    const a = tensors(whole);
+    const a = checkpointTensors(whole);
     assert.ok(a.has('precision/lossScale') && [...a.keys()].some((k) => k.startsWith('precision/amax/')));
-    assertSameTensors(a, tensors(cut));
+    assertSameTensors(a, checkpointTensors(cut));
   });
 
   it('gives the same bits on js, wasm and native at 1 and 2 threads, stochastic rounding included', () => {
@@ -133,7 +108,7 @@ describe('precis train with a precision policy', () => {
       const out = join(dir, `${backend}-${threads}`);
       const r = precis(['train', '--recipe', join(dir, 'fp8.json'), '--backend', backend, '--threads', threads, '--out', out]);
       assert.equal(r.code, 0, r.err);
-      return tensors(out);
+      return checkpointTensors(out);
     });
     for (const r of runs.slice(1)) assertSameTensors(runs[0], r);
   });

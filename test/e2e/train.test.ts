@@ -4,36 +4,16 @@
  * a NaN stop, and resuming after a real kill -9 to the same bits.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { packageRoot } from '../../src/backend/paths.js';
 import { readSafetensors } from '../../src/train/safetensors.js';
+import { assertSameTensors, checkpointTensors, killAfterFirstCheckpoint, precis } from '../support/runs.js';
 
-const bin = join(packageRoot(), 'bin', 'precis.js');
 // No data directory: the bundled sample is used. A small MLP keeps each run to a second or two.
-const env = { ...process.env, PRECIS_DATA_DIR: '' };
 const SMALL = ['--model', 'mlp', '--widths', '784-64-10', '--batch-size', '100'];
-
-function precis(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
 const tmp = () => mkdtempSync(join(tmpdir(), 'precis-train-'));
-
-/** Every tensor of a run's checkpoint: weights, buffers and optimizer state. */
-function params(run: string): Map<string, Float32Array | Float64Array> {
-  const f = readSafetensors(join(run, 'checkpoint.safetensors'));
-  return new Map([...f.tensors].map(([k, v]) => [k, v.data]));
-}
-
-function assertSameTensors(a: Map<string, Float32Array | Float64Array>, b: Map<string, Float32Array | Float64Array>): void {
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
-  for (const [k, v] of a) assert.ok(Buffer.from(v.buffer).equals(Buffer.from(b.get(k)!.buffer)), `tensor ${k} differs`);
-}
 
 describe('precis train', () => {
   it('trains LeNet-5 on the bundled sample and writes the run directory', () => {
@@ -108,19 +88,11 @@ describe('precis train', () => {
     assert.equal(precis(['train', ...args, '--out', whole]).code, 0);
 
     const cut = join(dir, 'cut');
-    const child = spawn(process.execPath, [bin, 'train', ...args, '--out', cut], { env, stdio: 'ignore' });
-    const ckpt = join(cut, 'checkpoint.safetensors');
-    await new Promise<void>((resolve, reject) => {
-      const t = setInterval(() => {
-        if (existsSync(ckpt)) { clearInterval(t); child.kill('SIGKILL'); resolve(); }
-      }, 5);
-      child.on('exit', () => { clearInterval(t); reject(new Error('the run finished before it could be killed')); });
-    });
-    await new Promise((r) => child.once('exit', r));
+    await killAfterFirstCheckpoint(args, cut);
     assert.equal(existsSync(join(cut, 'summary.json')), false, 'the run was killed before it finished');
     const resumed = precis(['train', '--resume', '--out', cut]);
     assert.equal(resumed.code, 0, resumed.err);
-    assertSameTensors(params(whole), params(cut));
+    assertSameTensors(checkpointTensors(whole), checkpointTensors(cut));
     const s1 = JSON.parse(readFileSync(join(whole, 'summary.json'), 'utf8'));
     const s2 = JSON.parse(readFileSync(join(cut, 'summary.json'), 'utf8'));
     assert.equal(s2.testAccuracy, s1.testAccuracy);
@@ -137,7 +109,7 @@ describe('precis train', () => {
       const out = join(dir, `${backend}-${threads}`);
       const r = precis(['train', ...SMALL, '--epochs', '1', '--backend', backend, '--threads', threads, '--out', out]);
       assert.equal(r.code, 0, r.err);
-      return params(out);
+      return checkpointTensors(out);
     });
     for (const r of runs.slice(1)) assertSameTensors(runs[0], r);
   });

@@ -1,7 +1,7 @@
 /** Softmax, and softmax fused with cross-entropy: the stable log-sum-exp form, with its simple gradient. */
 import { OptionError } from '../../errors.js';
 import { accumulateGrad, opResult } from '../autograd.js';
-import { alloc, shapeString, Tensor } from '../tensor.js';
+import { alloc, shapeString, Tensor, type FloatArray } from '../tensor.js';
 
 export type Labels = Int32Array | Uint8Array | readonly number[];
 
@@ -32,16 +32,11 @@ export function softmax(logits: Tensor): Tensor {
 }
 
 /**
- * Mean cross-entropy of softmax(logits [N, C]) against integer labels, as
- * one op: loss = mean(logsumexp(x) - x[label]), gradient (softmax - onehot)/N.
- * Each row is computed in float64 and rounded once.
+ * Each row's softmax of x [N, C] in float64 (the stable form: exponents
+ * after subtracting the row maximum), and the summed cross-entropy against
+ * the labels, Σ logsumexp(row) − row[label]. Labels are checked.
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: Labels): Tensor {
-  if (logits.ndim !== 2 || labels.length !== logits.shape[0]) {
-    throw new OptionError(`cross-entropy of logits ${shapeString(logits.shape)} with ${labels.length} labels`, 'logits are [N, classes] with one label per row');
-  }
-  const [N, C] = logits.shape;
-  const x = logits.data;
+export function softmaxRows(x: FloatArray, labels: Labels, N: number, C: number): { p: Float64Array; total: number } {
   const p = new Float64Array(N * C);
   let total = 0;
   for (let r = 0; r < N; r++) {
@@ -55,6 +50,20 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Labels): Tensor {
     for (let j = 0; j < C; j++) p[o + j] /= s;
     total += Math.log(s) + max - x[o + y];
   }
+  return { p, total };
+}
+
+/**
+ * Mean cross-entropy of softmax(logits [N, C]) against integer labels, as
+ * one op: loss = mean(logsumexp(x) - x[label]), gradient (softmax - onehot)/N.
+ * Each row is computed in float64 and rounded once.
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Labels): Tensor {
+  if (logits.ndim !== 2 || labels.length !== logits.shape[0]) {
+    throw new OptionError(`cross-entropy of logits ${shapeString(logits.shape)} with ${labels.length} labels`, 'logits are [N, classes] with one label per row');
+  }
+  const [N, C] = logits.shape;
+  const { p, total } = softmaxRows(logits.data, labels, N, C);
   const out = alloc(logits.dtype, 1);
   out[0] = N === 0 ? NaN : total / N;
   return opResult('softmax_cross_entropy', out, [], [logits], (g) => {
