@@ -9,7 +9,7 @@
  */
 import { getBackend } from '../src/backend/index.js';
 import { accumulatedGemm } from '../src/precision/accumulator.js';
-import { arg, bestOf } from './support.js';
+import { arg, bestOf, fill } from './support.js';
 
 const DEFAULT_MODELS = [
   'fp32',
@@ -27,16 +27,6 @@ const DEFAULT_MODELS = [
 const reps = Number(arg('reps', '5'));
 const [m, n, k] = arg('shape', '64,64,256').split(',').map(Number);
 const models = arg('models', DEFAULT_MODELS).split(';');
-
-function fill(len: number, seed: number): Float32Array {
-  const a = new Float32Array(len);
-  let s = seed >>> 0;
-  for (let i = 0; i < len; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = Math.fround(s / 4294967296 - 0.5);
-  }
-  return a;
-}
 
 const a = fill(m * k, 1), b = fill(k * n, 2), c = new Float32Array(m * n);
 const backend = getBackend();

@@ -18,8 +18,8 @@
  * Data: --data-dir, else PRECIS_DATA_DIR, else ../shared/data/mnist when
  * it exists, else the bundled sample (the lines then say `sample: true`).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { applyApprox, type ApproxRun } from '../src/approx/index.js';
 import { setBackend, type BackendName } from '../src/backend/index.js';
 import { packageRoot } from '../src/backend/paths.js';
@@ -32,7 +32,7 @@ import { softmaxCrossEntropy } from '../src/tensor/ops/loss.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { resolveRecipe, validatePartial, type Recipe } from '../src/train/recipe.js';
 import { evaluate } from '../src/train/trainer.js';
-import { arg } from './support.js';
+import { arg, benchDataDir } from './support.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
@@ -44,12 +44,6 @@ const maxSteps = Number(arg('max-steps', '0'));
 const epochsOverride = Number(arg('epochs', '0'));
 const warmupSteps = Number(arg('warmup', '20'));
 
-function dataDir(): string | undefined {
-  const given = arg('data-dir', '') || process.env.PRECIS_DATA_DIR;
-  if (given) return given;
-  const shared = resolve(packageRoot(), '..', 'shared', 'data', 'mnist');
-  return existsSync(shared) ? shared : undefined;
-}
 
 function loadRecipe(name: string): Recipe {
   const file = join(recipesDir, `${name}.json`);
@@ -101,7 +95,7 @@ function run(recipe: Recipe, dataset: Dataset, label: string, stepLimit = maxSte
 async function main(): Promise<void> {
   const all = readdirSync(recipesDir).filter((f) => f.startsWith('adelman-') && f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
   const names = arg('recipes', '') ? arg('recipes', '').split(',') : all.filter((n) => loadRecipe(n).approx !== null);
-  const dir = dataDir();
+  const dir = benchDataDir();
   const dataset = await loadDataset('mnist', dir ? { dataDir: dir } : {});
   log(dataset.sample ? `using the bundled MNIST sample (${dataset.train.count} training images); pass --data-dir for the full set` : `MNIST from ${dataset.dir}`);
   const exactRuns = new Map<string, RunResult>();

@@ -8,7 +8,7 @@
  * one small shape only. Prints one JSON line per configuration.
  */
 import { isNative, type BackendName } from '../src/backend/index.js';
-import { arg, bestOf, loadableBackends } from './support.js';
+import { arg, bestOf, fill, loadableBackends } from './support.js';
 
 interface Shape { m: number; n: number; k: number; transA: boolean; transB: boolean }
 
@@ -31,16 +31,6 @@ const reps = Number(arg('reps', '5'));
 const backends = arg('backends', 'native,wasm,js').split(',') as BackendName[];
 const shapes = parseShapes(arg('shapes', DEFAULT_SHAPES));
 const JS_SHAPE: Shape = { m: 64, n: 64, k: 64, transA: false, transB: false };
-
-function fill(len: number, seed: number): Float32Array {
-  const a = new Float32Array(len);
-  let s = seed >>> 0;
-  for (let i = 0; i < len; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 4294967296 - 0.5;
-  }
-  return a;
-}
 
 for (const k of loadableBackends(backends)) {
   const name = k.name;

@@ -10,20 +10,10 @@
  */
 import { isNative, type BackendName, type Kernels } from '../src/backend/index.js';
 import type { ConvGeometry, PoolGeometry } from '../src/backend/kernels.js';
-import { arg, bestOf, loadableBackends } from './support.js';
+import { arg, bestOf, fill, loadableBackends } from './support.js';
 
 const reps = Number(arg('reps', '10'));
 const backends = arg('backends', 'native,wasm,js').split(',') as BackendName[];
-
-function fill(len: number, seed: number): Float32Array {
-  const a = new Float32Array(len);
-  let s = seed >>> 0;
-  for (let i = 0; i < len; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 4294967296 - 0.5;
-  }
-  return a;
-}
 
 const MLP_PARAMS = 784 * 1000 + 1000 + 1000 * 1000 + 1000 + 1000 * 10 + 10;
 const CONV1: ConvGeometry = { N: 64, C: 1, H: 28, W: 28, KH: 5, KW: 5, OH: 28, OW: 28, stride: 1, padding: 2 };

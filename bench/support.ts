@@ -44,3 +44,14 @@ export function benchDataDir(): string | undefined {
   const shared = resolve(packageRoot(), '..', 'shared', 'data');
   return existsSync(shared) ? shared : undefined;
 }
+
+/** len values in [-0.5, 0.5) from a seeded linear congruential generator: the same inputs in every run. */
+export function fill(len: number, seed: number): Float32Array {
+  const a = new Float32Array(len);
+  let s = seed >>> 0;
+  for (let i = 0; i < len; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 4294967296 - 0.5;
+  }
+  return a;
+}

@@ -27,8 +27,7 @@
  * OMP_WAIT_POLICY=PASSIVE.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setBackend, type BackendName } from '../src/backend/index.js';
 import { packageRoot } from '../src/backend/paths.js';
 import { batchCount, batches } from '../src/data/batch.js';
@@ -39,7 +38,7 @@ import { backward } from '../src/tensor/autograd.js';
 import { softmaxCrossEntropy } from '../src/tensor/ops/loss.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { evaluate } from '../src/train/trainer.js';
-import { arg, loadableBackends } from './support.js';
+import { arg, benchDataDir, loadableBackends } from './support.js';
 
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
@@ -60,12 +59,6 @@ const maxSteps = Number(arg('max-steps', quick ? '200' : '0'));
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-function dataDir(): string | undefined {
-  const given = arg('data-dir', '') || process.env.PRECIS_DATA_DIR;
-  if (given) return given;
-  const shared = resolve(packageRoot(), '..', 'shared', 'data', 'mnist');
-  return existsSync(shared) ? shared : undefined;
-}
 
 // ---- the peer -------------------------------------------------------------
 
@@ -128,7 +121,7 @@ function runOurs(dataset: Dataset, model: string, backend: BackendName, threads:
 // ---- main -----------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const dir = dataDir();
+  const dir = benchDataDir();
   const dataset = await loadDataset('mnist', dir ? { dataDir: dir } : {});
   log(dataset.sample
     ? `using the bundled MNIST sample (${dataset.train.count} training images): pass --data-dir for the full set; nothing is scaled`
