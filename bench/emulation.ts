@@ -6,9 +6,11 @@
  *  - training: seconds per epoch of each recipe (one epoch of recipes/NAME.json)
  *    beside the same recipe without its precision policy and loss scaling,
  *    measured in the same run; overhead = emulated / fp32.
- *  - GEMM at n³ (default 512): the accumulator models against the fp32 GEMM:
- *    `exact` (a quire) and a per-add float accumulator (Blumenfeld et al.'s
- *    12-bit M7E4, chunks of 16).
+ *  - GEMM at n³ (default 512): the accumulator models against the fp32 GEMM,
+ *    both on the chosen backend: `exact` (a quire, into float32 and into
+ *    posit<8,0>), per-add float accumulators (Blumenfeld et al.'s 12-bit M7E4
+ *    with chunks of 16; float<5,10> to nearest and stochastically) and a
+ *    per-add posit<16,1>.
  * One JSON line per measurement on stdout; progress on stderr.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { join } from 'node:path';
 import { getBackend, setBackend, type BackendName } from '../src/backend/index.js';
 import { packageRoot } from '../src/backend/paths.js';
 import { loadDataset } from '../src/data/load.js';
-import { accumulatedGemm } from '../src/precision/accumulator.js';
+import { accumulatedGemm, type OutputQuantizer } from '../src/precision/accumulator.js';
 import { resolveRecipe, validatePartial, type Recipe } from '../src/train/recipe.js';
 import { train } from '../src/train/trainer.js';
 import { arg, benchDataDir, bestOf } from './support.js';
@@ -63,14 +65,24 @@ function gemms(): void {
   for (let i = 0; i < n * n; i++) { a[i] = next(); b[i] = next(); }
   const k = getBackend();
   const fp32 = bestOf(() => k.gemm(false, false, n, n, n, a, b, c, false), 5);
-  const models = [['exact', 'exact'], ['m7e4-chunk16', 'float<4,7,none,bias=10> product=float<4,7,none,bias=12> rounding=down order=chunk:16 underflow=flush overflow=saturate']];
-  for (const [label, spec] of models) {
+  const models: [string, string, OutputQuantizer | undefined][] = [
+    ['exact', 'exact', undefined],
+    ['exact-posit8', 'exact', { format: 'posit<8,0>' }],
+    ['m7e4-chunk16', 'float<4,7,none,bias=10> product=float<4,7,none,bias=12> rounding=down order=chunk:16 underflow=flush overflow=saturate', undefined],
+    ['m10e5', 'float<5,10>', undefined],
+    ['m10e5-stochastic', 'float<5,10> rounding=stochastic', undefined],
+    ['posit16', 'posit<16,1>', undefined],
+  ];
+  for (const [label, spec, output] of models) {
     log(`gemm ${n}³ with the ${label} accumulator`);
-    // One timed call: these run for seconds, so a warm-up would double the bench for no precision.
+    // One timed call: these run for a second or more, so a warm-up would double the bench for no precision.
     const t0 = process.hrtime.bigint();
-    accumulatedGemm(spec, false, false, n, n, n, a, b, c, false);
+    accumulatedGemm(spec, false, false, n, n, n, a, b, c, false, { output });
     const t = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(JSON.stringify({ bench: 'emulation-gemm', size: n, accumulator: label, spec, backend: k.name, seconds: t, fp32Seconds: fp32, overhead: t / fp32 }));
+    console.log(JSON.stringify({
+      bench: 'emulation-gemm', size: n, accumulator: label, spec, output: output?.format ?? 'fp32', backend: k.name, isa: k.isa(), threads: k.threads(),
+      seconds: t, fp32Seconds: fp32, overhead: t / fp32, nsPerMultiplyAdd: (t * 1e9) / n ** 3,
+    }));
   }
 }
 
