@@ -37,9 +37,10 @@ function readLines(path: string): object[] {
 const pct = (x: number): string => (x === 0 ? '0' : x < 1e-4 ? `${(100 * x).toExponential(1)}%` : `${(100 * x).toFixed(2)}%`);
 const num = (x: number | undefined, digits: number): string => (x === undefined ? '-' : Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
-function table(rows: string[][]): string[] {
+/** Rows as aligned text: the first `left` columns left-aligned, the rest (numbers) right-aligned. */
+function table(rows: string[][], left: number): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
+  return rows.map((r) => r.map((cell, c) => (c < left ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
 }
 
 export function inspectCommand(argv: readonly string[], out: (line: string) => void): void {
@@ -75,10 +76,19 @@ export function inspectCommand(argv: readonly string[], out: (line: string) => v
     rows.push([layer, role, r.format, String(r.values), pct(r.overflow), r.overflowAs, pct(r.flushed), pct(r.nan), num(r.relativeRms, 4), r.relativeRms === 0 ? 'exact' : num(r.snrDb, 1)]);
   for (const [layer, roles] of Object.entries(precision.layers)) for (const [role, r] of Object.entries(roles)) add(layer, role, r);
   if (precision.loss) add('(loss)', 'loss', precision.loss);
-  if (rows.length === 1) {
+  if (rows.length === 1 && !precision.accumulators) {
     out('no telemetry logged yet');
     return;
   }
-  out('telemetry over the logged steps (rounding error averaged over the steps that measured it):');
-  for (const l of table(rows)) out(`  ${l}`);
+  if (rows.length > 1) {
+    out('telemetry over the logged steps (rounding error averaged over the steps that measured it):');
+    for (const l of table(rows, 3)) out(`  ${l}`);
+  }
+  const acc = Object.entries(precision.accumulators ?? {});
+  if (acc.length > 0) {
+    out('accumulators (multiply-adds through each layer\'s model, the fraction of adds swamped, rounding events):');
+    const arows = [['layer', 'model', 'multiply-adds', 'swamped', 'overflows', 'underflows']];
+    for (const [layer, a] of acc) arows.push([layer, a.model, String(a.products), pct(a.swamped), String(a.overflow), String(a.underflow)]);
+    for (const l of table(arows, 2)) out(`  ${l}`);
+  }
 }

@@ -86,6 +86,19 @@ describe('precis train with a precision policy', () => {
     assert.match(precis(['eval', '--checkpoint', join(out, 'checkpoint.safetensors'), '--precision', join(dir, 'bad.json')]).err, /precision\.default\.weight\.format/);
   });
 
+  it('inspect reads a run in progress from its metrics, accumulators included', () => {
+    const run = tmp();
+    writeFileSync(join(run, 'recipe.json'), JSON.stringify(resolveRecipe({ model: 'mlp', epochs: 2, precision: { default: { accumulator: 'float<5,4>' } } }, {}, 'js', 1)));
+    const line = { type: 'telemetry', globalStep: 10, layers: {}, overflowSteps: 0, accumulators: { fc1: { model: 'float<5,4>', products: 1000, swamped: 0.25, overflow: 2, underflow: 7 } } };
+    writeFileSync(join(run, 'metrics.jsonl'), `${JSON.stringify(line)}\n${JSON.stringify({ ...line, globalStep: 20 })}\n`);
+    const r = precis(['inspect', run]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /in progress or stopped: 0 of 2 epoch\(s\) evaluated/);
+    assert.match(r.out, /fc1\s+float<5,4>\s+2000\s+25\.00%\s+4\s+14/);
+    writeFileSync(join(run, 'metrics.jsonl'), '{"type": "telemetry", broken\n');
+    assert.match(precis(['inspect', run]).err, /metrics\.jsonl line 1 is not JSON/);
+  });
+
   it('a killed emulated run resumes to the same bits, loss scale and amax histories included', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'fp8.json'), JSON.stringify({ ...FP8, epochs: 2, checkpointEvery: 7 }));

@@ -202,6 +202,16 @@ describe('rounding sites', () => {
       assert.ok(onGrid(opt.liveState(name)[0][1] as Float32Array, 'fp16'), name);
     }
   });
+  it('a phase switch changes the formats layers compute in from its epoch on', () => {
+    const model = createModel('mlp', { seed: 1, widths: [6, 5, 3] });
+    const em = new Emulation(model.module, { policy: Policy.parse({ default: { activation: 'fixed<12,4>' }, switch: [{ epoch: 2, default: { activation: 'fixed<20,12>' } }] }), lossScaling: null, seed: 1 });
+    const x = new Tensor(randomArray(12, 5), [2, 6]);
+    em.beginStep(10, 1, false);
+    assert.ok(onGrid(model.module.forward(x).data as Float32Array, 'fixed<12,4>'));
+    em.beginStep(20, 2, false);
+    const y = model.module.forward(x).data as Float32Array;
+    assert.ok(onGrid(y, 'fixed<20,12>') && !onGrid(y, 'fixed<12,4>'));
+  });
   it('placement at inputs rounds what each layer reads', () => {
     const model = createModel('mlp', { seed: 1, widths: [6, 5, 3] });
     const em = new Emulation(model.module, { policy: Policy.parse({ default: { activation: 'e2m1' }, activationAt: 'input' }), lossScaling: null, seed: 1 });
