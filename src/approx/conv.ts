@@ -12,6 +12,7 @@
  */
 import { OptionError } from '../errors.js';
 import { accumulateGrad, noGrad, opResult } from '../tensor/autograd.js';
+import { asPass, type Product } from '../tensor/gemm.js';
 import { conv2d, type Conv2dOptions } from '../tensor/ops/conv.js';
 import { alloc, shapeString, Tensor, type DType, type FloatArray } from '../tensor/tensor.js';
 import { gatherDim1 } from './gather.js';
@@ -28,8 +29,13 @@ interface ConvShape {
   S: number; P: number; dtype: DType;
 }
 
-/** conv2d(x, w, bias, opts) with its products sampled by `sampler` in the given pass; multiply-adds counted into `macs`. */
-export function sampledConv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions, pass: Pass, sampler: Sampler, macs?: MacCount): Tensor {
+/**
+ * conv2d(x, w, bias, opts) with its products sampled by `sampler` in the
+ * given pass; multiply-adds counted into `macs`. `product` is the layer's
+ * emulated accumulator (null: fp32); the sampled products run through it
+ * too, the backward ones labelled as the gradients they compute.
+ */
+export function sampledConv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions, pass: Pass, sampler: Sampler, macs?: MacCount, product: Product | null = null): Tensor {
   if (x.ndim !== 4 || w.ndim !== 4 || x.shape[1] !== w.shape[1] || x.dtype !== w.dtype) {
     throw new OptionError(`sampled conv2d of input ${shapeString(x.shape)} (${x.dtype}) and weight ${shapeString(w.shape)} (${w.dtype})`, 'the input is [N, C, H, W], the weight [OC, C, KH, KW], of one dtype');
   }
@@ -39,13 +45,14 @@ export function sampledConv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: C
   const P = opts.padding ?? 0;
   if (pass === 'backward') {
     // conv2d checks the geometry; its result gives OH and OW.
-    const y = noGrad(() => conv2d(x, w, bias, opts));
+    const y = noGrad(() => conv2d(x, w, bias, { ...opts, product }));
     const cs: ConvShape = { N, C, H, W, OC, KH, KW, OH: y.shape[2], OW: y.shape[3], S, P, dtype: x.dtype };
     macs?.add(OC * KH * KW * N * cs.OH * cs.OW, C, C);
-    return withConvGrads('sampled-backward-conv2d', y, x, w, bias, cs, sampler, macs);
+    return withConvGrads('sampled-backward-conv2d', y, x, w, bias, cs, sampler, macs, product);
   }
   const s = sampler('forward', operand(x.data, N, C, H * W), operand(w.data, OC, C, KH * KW));
-  const sampled = () => (s ? conv2d(gatherDim1(x, { index: s.index, scale: null }), gatherDim1(w, s), bias, opts) : conv2d(x, w, bias, opts));
+  const withProduct = { ...opts, product };
+  const sampled = () => (s ? conv2d(gatherDim1(x, { index: s.index, scale: null }), gatherDim1(w, s), bias, withProduct) : conv2d(x, w, bias, withProduct));
   const kept = s ? s.index.length : C;
   if (pass === 'forward') {
     const y = sampled();
@@ -59,11 +66,11 @@ export function sampledConv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: C
   const y = noGrad(sampled);
   const cs: ConvShape = { N, C, H, W, OC, KH, KW, OH: y.shape[2], OW: y.shape[3], S, P, dtype: x.dtype };
   macs?.add(OC * KH * KW * N * cs.OH * cs.OW, C, kept);
-  return withConvGrads('blackbox-conv2d', y, x, w, bias, cs, () => null, macs);
+  return withConvGrads('blackbox-conv2d', y, x, w, bias, cs, () => null, macs, product);
 }
 
 /** y's values, with a backward that computes x's and w's gradients by the (possibly sampled) products. */
-function withConvGrads(op: string, y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, cs: ConvShape, sampler: Sampler, macs?: MacCount): Tensor {
+function withConvGrads(op: string, y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, cs: ConvShape, sampler: Sampler, macs?: MacCount, product: Product | null = null): Tensor {
   const { N, C, H, W, OC, KH, KW, OH, OW } = cs;
   const X = x.data;
   const Wd = w.data;
@@ -72,13 +79,13 @@ function withConvGrads(op: string, y: Tensor, x: Tensor, w: Tensor, bias: Tensor
       // dx: pairs are the output channels, of g [N, OC, OH·OW] and w [OC, C·KH·KW].
       const gOp = operand(g, N, OC, OH * OW);
       const wOp = operand(Wd, 1, OC, C * KH * KW);
-      accumulateGrad(x, sampledProduct(sampler('input-grad', gOp, wOp), gOp, wOp, C * KH * KW * N * OH * OW, x.size, macs, (k, gS, wS) => convInputGrad(gS, wS, k, cs)));
+      accumulateGrad(x, sampledProduct(sampler('input-grad', gOp, wOp), gOp, wOp, C * KH * KW * N * OH * OW, x.size, macs, (k, gS, wS) => convInputGrad(gS, wS, k, cs, asPass(product, 'input-gradient'))));
     }
     if (w.requiresGrad) {
       // dW: pairs are the images, of g [N, OC·OH·OW] and x [N, C·H·W].
       const gOp = operand(g, 1, N, OC * OH * OW);
       const xOp = operand(X, 1, N, C * H * W);
-      accumulateGrad(w, sampledProduct(sampler('weight-grad', gOp, xOp), gOp, xOp, OC * C * KH * KW * OH * OW, w.size, macs, (k, gS, xS) => convWeightGrad(xS, gS, k, cs)));
+      accumulateGrad(w, sampledProduct(sampler('weight-grad', gOp, xOp), gOp, xOp, OC * C * KH * KW * OH * OW, w.size, macs, (k, gS, xS) => convWeightGrad(xS, gS, k, cs, asPass(product, 'weight-gradient'))));
     }
     if (bias && bias.requiresGrad) accumulateGrad(bias, channelSums(g, N, OC, OH * OW, cs.dtype));
   });
@@ -104,7 +111,7 @@ function channelSums(g: FloatArray, N: number, OC: number, OHW: number, dtype: D
  * flipped kernel; with stride 1 and a square kernel the plane is just g
  * padded by K − 1 − P, which conv2d does itself.
  */
-export function convInputGrad(g: FloatArray, w: FloatArray, O: number, cs: Pick<ConvShape, 'N' | 'C' | 'H' | 'W' | 'KH' | 'KW' | 'OH' | 'OW' | 'S' | 'P' | 'dtype'>): FloatArray {
+export function convInputGrad(g: FloatArray, w: FloatArray, O: number, cs: Pick<ConvShape, 'N' | 'C' | 'H' | 'W' | 'KH' | 'KW' | 'OH' | 'OW' | 'S' | 'P' | 'dtype'>, product: Product | null = null): FloatArray {
   const { N, C, H, W, KH, KW, OH, OW, S, P, dtype } = cs;
   const KK = KH * KW;
   const wT = alloc(dtype, C * O * KK); // [C, O, KH, KW], flipped
@@ -117,7 +124,7 @@ export function convInputGrad(g: FloatArray, w: FloatArray, O: number, cs: Pick<
   }
   const kernel = new Tensor(wT, [C, O, KH, KW]);
   if (S === 1 && KH === KW && P <= KH - 1) {
-    return noGrad(() => conv2d(new Tensor(g, [N, O, OH, OW]), kernel, null, { padding: KH - 1 - P })).data;
+    return noGrad(() => conv2d(new Tensor(g, [N, O, OH, OW]), kernel, null, { padding: KH - 1 - P, product })).data;
   }
   const PH = H + KH - 1;
   const PW = W + KW - 1;
@@ -132,7 +139,7 @@ export function convInputGrad(g: FloatArray, w: FloatArray, O: number, cs: Pick<
       }
     }
   }
-  return noGrad(() => conv2d(new Tensor(plane, [N, O, PH, PW]), kernel, null)).data;
+  return noGrad(() => conv2d(new Tensor(plane, [N, O, PH, PW]), kernel, null, { product })).data;
 }
 
 /**
@@ -141,7 +148,7 @@ export function convInputGrad(g: FloatArray, w: FloatArray, O: number, cs: Pick<
  * a convolution of x as [C, B, H, W] (padding P) with g as [O, B, …]
  * dilated by the stride; its first KH × KW outputs are dW, channel axes swapped.
  */
-export function convWeightGrad(x: FloatArray, g: FloatArray, B: number, cs: Pick<ConvShape, 'C' | 'H' | 'W' | 'OC' | 'KH' | 'KW' | 'OH' | 'OW' | 'S' | 'P' | 'dtype'>): FloatArray {
+export function convWeightGrad(x: FloatArray, g: FloatArray, B: number, cs: Pick<ConvShape, 'C' | 'H' | 'W' | 'OC' | 'KH' | 'KW' | 'OH' | 'OW' | 'S' | 'P' | 'dtype'>, product: Product | null = null): FloatArray {
   const { C, H, W, OC: O, KH, KW, OH, OW, S, P, dtype } = cs;
   const HW = H * W;
   const xT = alloc(dtype, C * B * HW);
@@ -157,7 +164,7 @@ export function convWeightGrad(x: FloatArray, g: FloatArray, B: number, cs: Pick
       else for (let i = 0; i < OH; i++) for (let j = 0; j < OW; j++) gT[dst + i * S * DW + j * S] = g[src + i * OW + j];
     }
   }
-  const r = noGrad(() => conv2d(new Tensor(xT, [C, B, H, W]), new Tensor(gT, [O, B, DH, DW]), null, { padding: P }));
+  const r = noGrad(() => conv2d(new Tensor(xT, [C, B, H, W]), new Tensor(gT, [O, B, DH, DW]), null, { padding: P, product }));
   const [, , RH, RW] = r.shape; // ≥ KH, KW: the extra rows and columns lie past the kernel
   const dW = alloc(dtype, O * C * KH * KW);
   for (let o = 0; o < O; o++) {

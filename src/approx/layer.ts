@@ -4,6 +4,7 @@
  * evaluation is always exact.
  */
 import { streamOf, StreamTag, uniforms } from '../rng/uniform.js';
+import type { Product } from '../tensor/gemm.js';
 import type { Conv2dOptions } from '../tensor/ops/conv.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sampledConv2d } from './conv.js';
@@ -32,12 +33,13 @@ export class ApproxLayer {
    */
   constructor(readonly name: string, readonly settings: LayerSettings, private readonly clock: StepClock, readonly index: number) {}
 
-  linear(x: Tensor, w: Tensor, bias: Tensor | null): Tensor {
-    return sampledLinear(x, w, bias, this.settings.pass, this.sampler(), this.macs);
+  /** The layer's sampled products; `product` is its emulated accumulator (null: fp32). */
+  linear(x: Tensor, w: Tensor, bias: Tensor | null, product: Product | null = null): Tensor {
+    return sampledLinear(x, w, bias, this.settings.pass, this.sampler(), this.macs, product);
   }
 
-  conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions): Tensor {
-    return sampledConv2d(x, w, bias, opts, this.settings.pass, this.sampler(), this.macs);
+  conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions, product: Product | null = null): Tensor {
+    return sampledConv2d(x, w, bias, opts, this.settings.pass, this.sampler(), this.macs, product);
   }
 
   /** The sampler of this step; the backward products, run later, still draw from the step their forward ran in. */

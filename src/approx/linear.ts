@@ -7,7 +7,7 @@
  */
 import { OptionError } from '../errors.js';
 import { accumulateGrad, isGradEnabled, noGrad, opResult } from '../tensor/autograd.js';
-import { gemm } from '../tensor/gemm.js';
+import { layerGemm, type Product } from '../tensor/gemm.js';
 import { linear, sumRows } from '../tensor/ops/matmul.js';
 import { alloc, shapeString, Tensor } from '../tensor/tensor.js';
 import { gatherDim1 } from './gather.js';
@@ -35,8 +35,12 @@ const exact: Sampler = () => null;
 /** Whether a gradient will be computed for t by the backward of an op run now. */
 export const willGrad = (t: Tensor): boolean => isGradEnabled() && t.requiresGrad;
 
-/** linear(x, w, bias) with its products sampled by `sampler` in the given pass; multiply-adds counted into `macs`. */
-export function sampledLinear(x: Tensor, w: Tensor, bias: Tensor | null, pass: Pass, sampler: Sampler, macs?: MacCount): Tensor {
+/**
+ * linear(x, w, bias) with its products sampled by `sampler` in the given
+ * pass; multiply-adds counted into `macs`. `product` is the layer's
+ * emulated accumulator (null: fp32); the sampled products run through it too.
+ */
+export function sampledLinear(x: Tensor, w: Tensor, bias: Tensor | null, pass: Pass, sampler: Sampler, macs?: MacCount, product: Product | null = null): Tensor {
   if (x.ndim !== 2 || w.ndim !== 2 || x.shape[1] !== w.shape[1] || x.dtype !== w.dtype) {
     throw new OptionError(`sampled linear of input ${shapeString(x.shape)} (${x.dtype}) and weight ${shapeString(w.shape)} (${w.dtype})`, 'the input is [N, in], the weight [out, in], of one dtype');
   }
@@ -44,7 +48,7 @@ export function sampledLinear(x: Tensor, w: Tensor, bias: Tensor | null, pass: P
   const nout = w.shape[0];
   if (pass === 'backward') {
     macs?.add(N * nout, nin, nin);
-    return withLinearGrads('sampled-backward-linear', noGrad(() => linear(x, w, bias)), x, w, bias, sampler, macs);
+    return withLinearGrads('sampled-backward-linear', noGrad(() => linear(x, w, bias, { product })), x, w, bias, sampler, macs, product);
   }
   const s = sampler('forward', operand(x.data, N, nin, 1), operand(w.data, nout, nin, 1));
   const kept = s ? s.index.length : nin;
@@ -53,15 +57,15 @@ export function sampledLinear(x: Tensor, w: Tensor, bias: Tensor | null, pass: P
     macs?.add(N * nout, nin, kept);
     if (willGrad(x)) macs?.add(N * nout, nin, kept);
     if (willGrad(w)) macs?.add(N * nout, nin, kept);
-    return s ? linear(gatherDim1(x, { index: s.index, scale: null }), gatherDim1(w, s), bias) : linear(x, w, bias);
+    return s ? linear(gatherDim1(x, { index: s.index, scale: null }), gatherDim1(w, s), bias, { product }) : linear(x, w, bias, { product });
   }
   macs?.add(N * nout, nin, kept);
-  const y = noGrad(() => (s ? linear(gatherDim1(x, { index: s.index, scale: null }), gatherDim1(w, s), bias) : linear(x, w, bias)));
-  return withLinearGrads('blackbox-linear', y, x, w, bias, exact, macs);
+  const y = noGrad(() => (s ? linear(gatherDim1(x, { index: s.index, scale: null }), gatherDim1(w, s), bias, { product }) : linear(x, w, bias, { product })));
+  return withLinearGrads('blackbox-linear', y, x, w, bias, exact, macs, product);
 }
 
 /** y's values, with a backward that computes x's and w's gradients by the (possibly sampled) products. */
-function withLinearGrads(op: string, y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, sampler: Sampler, macs?: MacCount): Tensor {
+function withLinearGrads(op: string, y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, sampler: Sampler, macs?: MacCount, product: Product | null = null): Tensor {
   const [N, nin] = x.shape;
   const nout = w.shape[0];
   const X = x.data;
@@ -74,7 +78,7 @@ function withLinearGrads(op: string, y: Tensor, x: Tensor, w: Tensor, bias: Tens
       const wOp = operand(W, 1, nout, nin);
       accumulateGrad(x, sampledProduct(sampler('input-grad', gOp, wOp), gOp, wOp, N * nin, N * nin, macs, (k, a, b) => {
         const c = alloc(dtype, N * nin);
-        gemm(false, false, N, nin, k, a, b, c, false);
+        layerGemm(product, 'input-gradient', false, false, N, nin, k, a, b, c, false);
         return c;
       }));
     }
@@ -84,7 +88,7 @@ function withLinearGrads(op: string, y: Tensor, x: Tensor, w: Tensor, bias: Tens
       const xOp = operand(X, 1, N, nin);
       accumulateGrad(w, sampledProduct(sampler('weight-grad', gOp, xOp), gOp, xOp, nout * nin, nout * nin, macs, (k, a, b) => {
         const c = alloc(dtype, nout * nin);
-        gemm(true, false, nout, nin, k, a, b, c, false);
+        layerGemm(product, 'weight-gradient', true, false, nout, nin, k, a, b, c, false);
         return c;
       }));
     }

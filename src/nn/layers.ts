@@ -53,7 +53,7 @@ abstract class ProductLayer extends Module {
 
   /** The product itself, through an emulated accumulator when `product` is given. */
   protected abstract exact(x: Tensor, w: Tensor, b: Tensor | null, product: Product | null): Tensor;
-  protected abstract sampled(approx: ApproxLayer, x: Tensor, w: Tensor, b: Tensor | null): Tensor;
+  protected abstract sampled(approx: ApproxLayer, x: Tensor, w: Tensor, b: Tensor | null, product: Product | null): Tensor;
 
   forward(x: Tensor): Tensor {
     const q = this.precision;
@@ -62,11 +62,11 @@ abstract class ProductLayer extends Module {
     const b = q && this.bias ? q.param(this.bias, 1) : this.bias;
     const product = q?.product() ?? null;
     const sample = this.approx && this.training ? this.approx : null;
-    if (sample && product) {
-      // Sampled products do not run through emulated accumulators yet: say so rather than drop the accumulator.
-      throw new UnsupportedError('a layer with sampled products (approx) cannot also use an emulated accumulator model yet', 'use the fp32 accumulator for approximated layers, or drop approx for this run');
+    if (sample && product && q?.masksOverflow && sample.settings.pass !== 'forward') {
+      // Backward and black-box sampling compute their own gradients, which do not apply the overflow mask: say so rather than drop it.
+      throw new UnsupportedError(`layer ${q.layer}: accumulatorGradient 'mask-overflow' works with forward sampling only, not '${sample.settings.pass}'`, 'use "accumulatorGradient": "ste" or "pass": "forward" for this layer');
     }
-    const y = sample ? this.sampled(sample, input, w, b) : this.exact(input, w, b, product);
+    const y = sample ? this.sampled(sample, input, w, b, product) : this.exact(input, w, b, product);
     return q ? q.output(y) : y;
   }
 }
@@ -84,8 +84,8 @@ export class Linear extends ProductLayer {
   protected exact(x: Tensor, w: Tensor, b: Tensor | null, product: Product | null): Tensor {
     return linear(x, w, b, { product });
   }
-  protected sampled(approx: ApproxLayer, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
-    return approx.linear(x, w, b);
+  protected sampled(approx: ApproxLayer, x: Tensor, w: Tensor, b: Tensor | null, product: Product | null): Tensor {
+    return approx.linear(x, w, b, product);
   }
 }
 
@@ -111,8 +111,8 @@ export class Conv2d extends ProductLayer {
   protected exact(x: Tensor, w: Tensor, b: Tensor | null, product: Product | null): Tensor {
     return conv2d(x, w, b, { ...this.geometry, product });
   }
-  protected sampled(approx: ApproxLayer, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
-    return approx.conv2d(x, w, b, this.geometry);
+  protected sampled(approx: ApproxLayer, x: Tensor, w: Tensor, b: Tensor | null, product: Product | null): Tensor {
+    return approx.conv2d(x, w, b, this.geometry, product);
   }
 }
 

@@ -113,6 +113,11 @@ export class LayerPrecision {
     return this.roles.get(role) ?? null;
   }
 
+  /** Whether gradients stop at outputs whose forward accumulation overflowed ('mask-overflow'). */
+  get masksOverflow(): boolean {
+    return this.accumulatorGradient === 'mask-overflow' && this.accumulatorModel !== null;
+  }
+
   /** The accumulator model spec of this layer (null: fp32). */
   get accumulator(): string | null {
     return this.accumulatorSpec;

@@ -37,6 +37,11 @@ export type Product = (
   a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean,
 ) => Uint8Array | null;
 
+/** The same product, every call labelled as `pass` (a backward product computed as a forward convolution). */
+export function asPass(product: Product | null | undefined, pass: ProductPass): Product | null {
+  return product ? (_p, ...args) => product(pass, ...args) : null;
+}
+
 /** gemm through a layer's product, when it has one and the operands are float32; otherwise the one gemm. */
 export function layerGemm(
   product: Product | null | undefined, pass: ProductPass, transA: boolean, transB: boolean, m: number, n: number, k: number,

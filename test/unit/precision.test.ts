@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseScalarFormat } from '../../src/formats/format.js';
 import { quantize } from '../../src/formats/quantize.js';
+import { applyApprox } from '../../src/approx/apply.js';
+import { parseApproxConfig } from '../../src/approx/config.js';
 import { Initializer, Linear } from '../../src/nn/layers.js';
 import { createModel } from '../../src/nn/zoo.js';
 import { createOptimizer } from '../../src/optim/index.js';
@@ -364,5 +366,30 @@ describe('accumulators in convolutions', () => {
     assert.ok(diff < 1e-3, `relative difference ${diff}`);
     const narrow = run('float<4,3> overflow=saturate');
     assert.ok(narrow.acc!.conv2.swamped > 0.01, 'a 4-bit-mantissa accumulator swamps');
+  });
+});
+
+describe('accumulators in sampled products', () => {
+  function run(pass: 'forward' | 'backward' | 'blackbox', accumulatorGradient: 'ste' | 'mask-overflow' = 'ste') {
+    const model = createModel('lenet5', { seed: 4 });
+    const approx = applyApprox(model.module.namedModules(), parseApproxConfig({ method: 'topk', pass, ratio: 0.5, layers: { conv2: {}, fc1: {} } }), model.rng);
+    const em = new Emulation(model.module, { policy: Policy.parse({ default: { accumulator: 'float<8,23>' }, accumulatorGradient }), lossScaling: null, seed: 4 });
+    em.beginStep(0, 0, false);
+    backward(em.loss(model.module.forward(new Tensor(randomArray(2 * 784, 12), [2, 1, 28, 28])), [1, 8]));
+    return { acc: em.report().accumulators!, macs: approx.take() };
+  }
+  it('run through the layer\'s accumulator model in every pass, the multiply-adds done matching the sampled count', () => {
+    for (const pass of ['forward', 'backward', 'blackbox'] as const) {
+      const { acc } = run(pass);
+      assert.ok(acc.conv2.products > 0 && acc.fc1.products > 0, pass);
+      assert.equal(acc.conv1.products, 3 * 6 * 25 * 2 * 784 - 6 * 25 * 2 * 784, 'conv1 (exact, not sampled): forward and weight gradient; no input gradient for the image');
+    }
+    const fwd = run('forward');
+    // forward sampling: fc1 (120 → 84)'s three products each run over the kept half of its 120 inputs
+    assert.equal(fwd.acc.fc1.products, 3 * 2 * 84 * 60);
+  });
+  it('mask-overflow with backward sampling is an error, not a silently dropped mask', () => {
+    assert.throws(() => run('backward', 'mask-overflow'), /mask-overflow' works with forward sampling only/);
+    assert.doesNotThrow(() => run('forward', 'mask-overflow'));
   });
 });
