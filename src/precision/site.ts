@@ -39,22 +39,30 @@ export function randomKey(ctx: PrecisionContext, layerIndex: number, role: Role,
 /** The innermost dimension of a shape (blocks of block formats run along it). */
 const lastAxis = (shape: readonly number[]): number => (shape.length ? shape[shape.length - 1] : 1);
 
+/**
+ * A parameter seen as [out, fan-in]: blocks of block formats then run along
+ * each output's whole fan-in (C·KH·KW for a convolution), the axis its dot
+ * products reduce over, as MX hardware blocks weights.
+ */
+const fanInRows = (shape: readonly number[]): readonly number[] => (shape.length > 1 ? [shape[0], shape.slice(1).reduce((p, d) => p * d, 1)] : shape);
+
 export type Rounder = (src: Float32Array | Float64Array, dst: Float32Array, shape: readonly number[]) => void;
 
 /**
  * Forward: y = fwd(x) (or x); backward: the incoming gradient rounded by
- * `bwd` (or passed as it is). Float32 only: float64 tensors (gradient
+ * `bwd` (or passed as it is). Block formats block along the last axis of
+ * `blockShape` (default x's shape). Float32 only: float64 tensors (gradient
  * checks) are never quantized.
  */
-export function roundingOp(x: Tensor, fwd: Rounder | null, bwd: Rounder | null): Tensor {
+export function roundingOp(x: Tensor, fwd: Rounder | null, bwd: Rounder | null, blockShape: readonly number[] = x.shape): Tensor {
   if (!(x.data instanceof Float32Array)) return x;
   let data: Float32Array = x.data;
   if (fwd) {
     data = new Float32Array(x.size);
-    fwd(x.data, data, x.shape);
+    fwd(x.data, data, blockShape);
   }
   return opResult('round', data, x.shape, [x], (g) => {
-    if (bwd && g instanceof Float32Array) bwd(g, g, x.shape);
+    if (bwd && g instanceof Float32Array) bwd(g, g, blockShape);
     accumulateGrad(x, g);
   });
 }
@@ -178,7 +186,7 @@ export class LayerPrecision {
 
   /** A parameter as the layer computes with it: rounded by the weight role; its gradient rounded by the gradient role. */
   param(t: Tensor, slot: number): Tensor {
-    return roundingOp(t, this.rounder('weight', slot), this.rounder('gradient', slot));
+    return roundingOp(t, this.rounder('weight', slot), this.rounder('gradient', slot), fanInRows(t.shape));
   }
 
   /** The layer's input: rounded here when activations are placed at inputs. */
@@ -193,6 +201,6 @@ export class LayerPrecision {
 
   /** Rounds a stored array in place (master weights, optimizer state) with a role's quantizer. */
   roundStored(role: 'master' | 'optimizer', slot: number, data: Float32Array, shape: readonly number[]): void {
-    this.rounder(role, slot)?.(data, data, shape);
+    this.rounder(role, slot)?.(data, data, fanInRows(shape));
   }
 }

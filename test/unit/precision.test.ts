@@ -393,3 +393,19 @@ describe('accumulators in sampled products', () => {
     assert.doesNotThrow(() => run('forward', 'mask-overflow'));
   });
 });
+
+describe('block formats in policies', () => {
+  it('block a convolution\'s weights along their whole fan-in, one shared scale per output channel', () => {
+    const model = createModel('lenet5', { seed: 6 });
+    const em = new Emulation(model.module, { policy: Policy.parse({ layers: { conv2: { weight: { format: 'mx<e2m1,block=150>' } } } }), lossScaling: null, seed: 6 });
+    em.beginStep(0, 0, false);
+    const conv2 = model.module.namedModules().find(([n]) => n === 'conv2')![1] as unknown as { weight: Tensor; precision: LayerPrecision };
+    const w = conv2.precision.param(conv2.weight, 0).data as Float32Array;
+    const want = new Float32Array(w.length);
+    quantize(conv2.weight.data as Float32Array, want, 'mx<e2m1,block=150>', { lastAxis: 150 });
+    assert.deepEqual(w, want);
+    const rowOf5 = new Float32Array(w.length);
+    quantize(conv2.weight.data as Float32Array, rowOf5, 'mx<e2m1,block=150>', { lastAxis: 5 });
+    assert.notDeepEqual(w, rowOf5);
+  });
+});
