@@ -7,10 +7,10 @@ import type { Recipe } from '../train/recipe.js';
 import { parseArgs, UsageError } from './args.js';
 
 export const INSPECT_USAGE = `precis inspect RUN_DIR [--json]
-  a run's recipe, accuracy and precision telemetry: per layer and role, the format, the fraction
-  of values that overflowed (saturated, or became Inf/NaN) or flushed to zero, and the rounding
-  error (relative RMS, its quadratic mean over the logged steps, and the SNR of that); the loss scale and skipped steps.
-  Works on a run in progress (from its metrics.jsonl).`;
+  a run's recipe, accuracy and precision telemetry: per layer and role, the format, the
+  fraction of values that overflowed (saturated, or became Inf/NaN) or flushed to zero, the
+  rounding error (relative RMS over the logged steps, and its SNR); accumulators' swamping;
+  the loss scale and skipped steps. Works on a run in progress (from its metrics.jsonl).`;
 
 function readJson<T>(path: string, what: string): T {
   try {
