@@ -65,15 +65,23 @@ export interface Rounder {
   add(acc: number, p: number, rnd: number): number;
 }
 
-/** Floats: the project's grid rounding of the round-to-odd sum. */
-export class FloatRounder implements Rounder {
+/** What every rounder shares: its name, rounding and latest event; by default a sum is rounded from its round-to-odd double. */
+abstract class BaseRounder implements Rounder {
   event = EVENT_NONE;
-  readonly name: string;
+  constructor(readonly name: string, protected readonly r: RoundingParams) {}
   get stochastic(): boolean {
     return this.r.mode === Mode.Stochastic;
   }
-  constructor(format: FloatFormat, private readonly r: RoundingParams) {
-    this.name = format.name;
+  abstract round(x: number, rnd: number): number;
+  add(acc: number, p: number, rnd: number): number {
+    return this.round(addToOdd(acc, p, this.r.mode), rnd);
+  }
+}
+
+/** Floats: the project's grid rounding of the round-to-odd sum. */
+export class FloatRounder extends BaseRounder {
+  constructor(format: FloatFormat, r: RoundingParams) {
+    super(format.name, r);
     this.grid = format.grid;
   }
   private readonly grid: GridParams;
@@ -83,10 +91,6 @@ export class FloatRounder implements Rounder {
     this.event = lastEvent;
     return v;
   }
-
-  add(acc: number, p: number, rnd: number): number {
-    return this.round(addToOdd(acc, p, this.r.mode), rnd);
-  }
 }
 
 /**
@@ -94,24 +98,15 @@ export class FloatRounder implements Rounder {
  * overflow for magnitudes above maxpos (they saturate), underflow for nonzero
  * magnitudes below minpos (they become ±minpos: posits never round to 0).
  */
-export class PositRounder implements Rounder {
-  event = EVENT_NONE;
-  readonly name: string;
-  get stochastic(): boolean {
-    return this.r.mode === Mode.Stochastic;
-  }
-  constructor(private readonly format: PositFormat, private readonly r: RoundingParams) {
-    this.name = format.name;
+export class PositRounder extends BaseRounder {
+  constructor(private readonly format: PositFormat, r: RoundingParams) {
+    super(format.name, r);
   }
 
   round(x: number, rnd: number): number {
     const a = Math.abs(x);
     this.event = a > this.format.maxFinite && a !== Infinity ? EVENT_OVERFLOW : a > 0 && a < this.format.minPositive ? EVENT_FLUSH : EVENT_NONE;
     return this.format.decode(this.format.encodeWith(x, this.r, rnd));
-  }
-
-  add(acc: number, p: number, rnd: number): number {
-    return this.round(addToOdd(acc, p, this.r.mode), rnd);
   }
 }
 
@@ -120,18 +115,13 @@ export class PositRounder implements Rounder {
  * saturating or wrapping. A sum is rounded by the sign of its exact value,
  * then saturated or wrapped modulo 2^W steps.
  */
-export class FixedRounder implements Rounder {
-  event = EVENT_NONE;
-  readonly name: string;
-  get stochastic(): boolean {
-    return this.r.mode === Mode.Stochastic;
-  }
+export class FixedRounder extends BaseRounder {
   private readonly grid: GridParams;
   private readonly F: number;
   private readonly span: number;
 
-  constructor(format: FixedFormat, private readonly r: RoundingParams, wrap: boolean) {
-    this.name = format.name;
+  constructor(format: FixedFormat, r: RoundingParams, wrap: boolean) {
+    super(format.name, r);
     const g = format.grid; // the exact grid: values live in float64 here
     this.grid = { ...g, flags: wrap ? g.flags | GRID_WRAP : g.flags & ~GRID_WRAP };
     this.F = format.spec.fraction;
@@ -149,7 +139,7 @@ export class FixedRounder implements Rounder {
     return this.round(steps * pow2(-this.F), 0);
   }
 
-  add(acc: number, p: number, rnd: number): number {
+  override add(acc: number, p: number, rnd: number): number {
     const t = p * pow2(this.F); // exact: a power-of-two scaling that stays in float64's normal range for float32 products
     if (!Number.isFinite(t)) return this.round(acc + p, rnd);
     const n = acc * pow2(this.F); // an integer, |n| <= 2^32
