@@ -70,7 +70,6 @@ export function inspectCommand(argv: readonly string[], out: (line: string) => v
     return;
   }
   if (recipe.lossScaling) out(`loss scaling: ${recipe.lossScaling.mode}; final scale ${precision.lossScale ?? '-'}, ${precision.skippedSteps ?? 0} step(s) skipped for overflow`);
-  else if (precision.overflowSteps > 0) out(`${precision.overflowSteps} logged step(s) had non-finite gradients (no loss scaling)`);
   const rows = [['layer', 'role', 'format', 'values', 'overflow', 'as', 'flushed', 'nan', 'rel.RMS', 'SNR dB']];
   const add = (layer: string, role: string, r: RoleSummary) =>
     rows.push([layer, role, r.format, String(r.values), pct(r.overflow), r.overflowAs, pct(r.flushed), pct(r.nan), num(r.relativeRms, 4), r.relativeRms === 0 ? 'exact' : num(r.snrDb, 1)]);

@@ -16,8 +16,8 @@ import { LossScaler } from './loss-scale.js';
 import { roundedCrossEntropy } from './loss.js';
 import { Policy, type QuantizedRole } from './policy.js';
 import { AmaxHistory, emptyStats, PolicyError, type QuantizeStats } from './quantizer.js';
-import { LayerPrecision, randomKey, type PrecisionContext, type Rounder } from './site.js';
-import { roleReport, type AccumulatorReport, type LayerReport } from './telemetry.js';
+import { lastAxis, LayerPrecision, randomKey, type PrecisionContext, type Rounder } from './site.js';
+import { roleReport, type AccumulatorReport, type LayerReport, type TelemetryReport } from './telemetry.js';
 
 /** A layer that can be rounded: it computes through its `precision` site when one is attached. */
 export interface PrecisionLayer {
@@ -46,8 +46,6 @@ export class Emulation {
   private readonly byLayer = new Map<string, LayerPrecision>();
   private phase = -1;
   private readonly lossStats: QuantizeStats = emptyStats();
-  /** Steps whose gradients overflowed since the last report (skipped when loss scaling is on). */
-  private overflowSteps = 0;
 
   constructor(readonly model: Module, readonly options: EmulationOptions) {
     this.ctx = { seed: options.seed, step: 0, measure: false };
@@ -96,7 +94,7 @@ export class Emulation {
     if (!q) return softmaxCrossEntropy(logits, labels);
     const ctx = this.ctx;
     const step = ctx.step;
-    const round: Rounder = (src, dst, shape) => q.apply(src, dst, randomKey({ ...ctx, step }, LOSS_SITE, 'loss', 0), shape[shape.length - 1] ?? 1, this.lossStats, ctx.measure);
+    const round: Rounder = (src, dst, shape) => q.apply(src, dst, randomKey(ctx.seed, step, LOSS_SITE, 'loss', 0), lastAxis(shape), this.lossStats, ctx.measure);
     return roundedCrossEntropy(logits, labels, round);
   }
 
@@ -113,23 +111,19 @@ export class Emulation {
   applyGradients(params: readonly (readonly [string, Tensor])[], epoch: number): boolean {
     const scaler = this.options.lossScaling;
     if (!scaler) return true;
-    let overflow = false;
+    // One pass: unscale and look for overflow together; a skipped step's gradients are discarded anyway.
+    const scale = scaler.scale;
+    let finite = true;
     for (const [, p] of params) {
       const g = p.grad;
       if (!g) continue;
-      for (let i = 0; i < g.length && !overflow; i++) if (!Number.isFinite(g[i])) overflow = true;
-      if (overflow) break;
-    }
-    const scale = scaler.scale;
-    if (overflow) this.overflowSteps++;
-    if (!scaler.endStep(overflow, epoch)) return false;
-    if (scale !== 1) {
-      for (const [, p] of params) {
-        const g = p.grad;
-        if (g) for (let i = 0; i < g.length; i++) g[i] = g[i] / scale; // one rounding, into the gradient's dtype
+      for (let i = 0; i < g.length; i++) {
+        const v = g[i] / scale; // one rounding, into the gradient's dtype
+        g[i] = v;
+        finite = finite && Number.isFinite(v);
       }
     }
-    return true;
+    return scaler.endStep(!finite, epoch);
   }
 
   /** After the optimizer step: master weights and optimizer state rounded as stored. */
@@ -148,7 +142,7 @@ export class Emulation {
   }
 
   /** Telemetry since the last report, by layer and role, and resets the window. */
-  report(): { layers: Record<string, LayerReport>; accumulators?: Record<string, AccumulatorReport>; loss?: ReturnType<typeof roleReport>; lossScale?: number; overflowSteps: number; skippedSteps?: number } {
+  report(): TelemetryReport {
     const layers: Record<string, LayerReport> = {};
     const accumulators: Record<string, AccumulatorReport> = {};
     for (const s of this.sites) {
@@ -165,12 +159,11 @@ export class Emulation {
         Object.assign(a, { products: 0, swamped: 0, overflow: 0, underflow: 0 });
       }
     }
-    const out: ReturnType<Emulation['report']> = { layers, overflowSteps: this.overflowSteps };
+    const out: TelemetryReport = { layers };
     if (Object.keys(accumulators).length > 0) out.accumulators = accumulators;
     const lq = this.phase >= 0 ? this.options.policy!.lossQuantizer(this.phase) : null;
     if (lq && this.lossStats.count > 0) out.loss = roleReport(lq, this.lossStats);
     Object.assign(this.lossStats, emptyStats());
-    this.overflowSteps = 0;
     const scaler = this.options.lossScaling;
     if (scaler) {
       out.lossScale = scaler.scale;

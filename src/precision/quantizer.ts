@@ -200,7 +200,8 @@ export class Quantizer {
    */
   apply(src: Float32Array | Float64Array, dst: Float32Array, key: RandomKey, lastAxis: number, stats: QuantizeStats | null, measure: boolean, history: AmaxHistory | null = null): void {
     const sc = this.spec.scaling;
-    const reference = measure ? src.slice() : null;
+    // The error is measured against the input: a copy only when rounding overwrites it.
+    const reference = measure ? (src === dst ? src.slice() : src) : null;
     let scale = 1;
     let input: Float32Array | Float64Array = src;
     if (sc) {
@@ -221,7 +222,7 @@ export class Quantizer {
     const counts: QuantizeCounts = quantize(input, dst, this.format, opts);
     if (scale !== 1) {
       const inv = 1 / scale;
-      for (let i = 0; i < dst.length; i++) dst[i] *= inv;
+      for (let i = 0; i < src.length; i++) dst[i] *= inv;
     }
     if (!stats) return;
     stats.count += src.length;

@@ -32,12 +32,12 @@ const SLOT_SPAN = 2 ** 42;
  * separates roles and the tensors within a role (weight / bias, optimizer
  * slots), so no two roundings of a step share a random word.
  */
-export function randomKey(ctx: PrecisionContext, layerIndex: number, role: Role, slot: number): RandomKey {
-  return { seed: ctx.seed, stream: streamOf(StreamTag.Quantize, layerIndex, ctx.step), offset: (ROLES.indexOf(role) * 4 + slot) * SLOT_SPAN };
+export function randomKey(seed: number, step: number, layerIndex: number, role: Role, slot: number): RandomKey {
+  return { seed, stream: streamOf(StreamTag.Quantize, layerIndex, step), offset: (ROLES.indexOf(role) * 4 + slot) * SLOT_SPAN };
 }
 
 /** The innermost dimension of a shape (blocks of block formats run along it). */
-const lastAxis = (shape: readonly number[]): number => (shape.length ? shape[shape.length - 1] : 1);
+export const lastAxis = (shape: readonly number[]): number => (shape.length ? shape[shape.length - 1] : 1);
 
 /**
  * A parameter seen as [out, fan-in]: blocks of block formats then run along
@@ -151,7 +151,7 @@ export class LayerPrecision {
         h = this.histories.get(key);
         if (!h || h.values.length !== (sc.history ?? 16)) this.histories.set(key, (h = new AmaxHistory(sc.history ?? 16)));
       }
-      q.apply(src, dst, randomKey({ ...ctx, step }, this.index, role, slot), lastAxis(shape), this.statsOf(role), ctx.measure, h ?? null);
+      q.apply(src, dst, randomKey(ctx.seed, step, this.index, role, slot), lastAxis(shape), this.statsOf(role), ctx.measure, h ?? null);
     };
   }
 
@@ -180,7 +180,7 @@ export class LayerPrecision {
       stats.swamped += r.swamped;
       stats.overflow += r.overflow;
       stats.underflow += r.underflow;
-      return pass === 'forward' && this.accumulatorGradient === 'mask-overflow' ? r.overflowed : null;
+      return pass === 'forward' && this.masksOverflow ? r.overflowed : null;
     };
   }
 

@@ -81,16 +81,20 @@ export interface RoleSummary {
   snrDb?: number;
 }
 
-/** A telemetry line of metrics.jsonl (what Emulation.report() returns, plus the position). */
-export interface TelemetryLine {
-  type: 'telemetry';
-  globalStep: number;
+/** One telemetry window, as Emulation.report() returns it. */
+export interface TelemetryReport {
   layers: Record<string, LayerReport>;
   accumulators?: Record<string, AccumulatorReport>;
   loss?: RoleReport;
   lossScale?: number;
+  /** Steps skipped for overflow since the start of the run. */
   skippedSteps?: number;
-  overflowSteps: number;
+}
+
+/** A telemetry line of metrics.jsonl: a report and the position it was logged at. */
+export interface TelemetryLine extends TelemetryReport {
+  type: 'telemetry';
+  globalStep: number;
 }
 
 export interface PrecisionSummary {
@@ -98,8 +102,6 @@ export interface PrecisionSummary {
   /** Per layer: the accumulator model, multiply-adds, the fraction swamped, overflow and underflow counts, over the logged windows. */
   accumulators?: Record<string, AccumulatorReport>;
   loss?: RoleSummary;
-  /** Logged steps whose gradients were not finite (skipped when loss scaling is on). */
-  overflowSteps: number;
   lossScale?: number;
   skippedSteps?: number;
 }
@@ -135,7 +137,7 @@ class RoleTotals {
 export function summarizeTelemetry(lines: readonly object[]): PrecisionSummary {
   const layers = new Map<string, Map<string, RoleTotals>>();
   let loss: RoleTotals | null = null;
-  const out: PrecisionSummary = { layers: {}, overflowSteps: 0 };
+  const out: PrecisionSummary = { layers: {} };
   for (const raw of lines) {
     const line = raw as TelemetryLine;
     if (line.type !== 'telemetry') continue;
@@ -162,7 +164,6 @@ export function summarizeTelemetry(lines: readonly object[]): PrecisionSummary {
         t.underflow += a.underflow;
       }
     }
-    out.overflowSteps += line.overflowSteps ?? 0;
     if (line.lossScale !== undefined) out.lossScale = line.lossScale;
     if (line.skippedSteps !== undefined) out.skippedSteps = line.skippedSteps;
   }

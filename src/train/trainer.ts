@@ -118,7 +118,8 @@ export function countCorrect(logits: Tensor, labels: Int32Array): number {
   return correct;
 }
 
-type MetricLine = Record<string, number | string | boolean> & { globalStep: number };
+/** One line of metrics.jsonl: what was logged, and the step it belongs to. */
+type MetricLine = { globalStep: number; [field: string]: unknown };
 
 function readMetrics(path: string): MetricLine[] {
   if (!existsSync(path)) return [];
@@ -224,7 +225,7 @@ export async function train(recipe: Recipe, options: TrainOptions): Promise<Summ
       pos = { ...pos, step: b.step + 1, globalStep: pos.globalStep + 1 };
       if (logStep) {
         log({ type: 'train', epoch, step: b.step, globalStep: pos.globalStep, loss, accuracy: batchCorrect / b.n, lr: optimizer.lr });
-        if (emulating) log({ type: 'telemetry', epoch, step: b.step, globalStep: pos.globalStep, ...emulation.report() } as unknown as MetricLine);
+        if (emulating) log({ type: 'telemetry', epoch, step: b.step, globalStep: pos.globalStep, ...emulation.report() });
       }
       const done = pos.globalStep - runStart;
       const rate = secondsThisRun > 0 ? done / secondsThisRun : 0;

@@ -167,7 +167,7 @@ describe('rounding sites', () => {
     assert.deepEqual(x.grad, g);
   });
   it('stochastic keys differ by layer, role, slot and step, and repeat for the same ones', () => {
-    const k = (layer: number, role: 'weight' | 'error', slot: number, step: number) => randomKey({ ...ctx, step }, layer, role, slot);
+    const k = (layer: number, role: 'weight' | 'error', slot: number, step: number) => randomKey(ctx.seed, step, layer, role, slot);
     const keys = [k(0, 'weight', 0, 3), k(1, 'weight', 0, 3), k(0, 'error', 0, 3), k(0, 'weight', 1, 3), k(0, 'weight', 0, 4)].map((x) => `${x.stream}/${x.offset}`);
     assert.equal(new Set(keys).size, keys.length);
     assert.deepEqual(k(2, 'error', 1, 9), k(2, 'error', 1, 9));
