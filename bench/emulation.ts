@@ -22,7 +22,7 @@ import { loadDataset } from '../src/data/load.js';
 import { accumulatedGemm, type OutputQuantizer } from '../src/precision/accumulator.js';
 import { resolveRecipe, validatePartial, type Recipe } from '../src/train/recipe.js';
 import { train } from '../src/train/trainer.js';
-import { arg, benchDataDir, bestOf } from './support.js';
+import { arg, benchDataDir, bestOf, fill } from './support.js';
 
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -58,11 +58,8 @@ async function training(): Promise<void> {
 
 function gemms(): void {
   const n = Number(arg('gemm-size', '512'));
-  const a = new Float32Array(n * n), b = new Float32Array(n * n), c = new Float32Array(n * n);
-  // Values of a trained layer's scale, so the narrow accumulator sees realistic swamping, not constant overflow.
-  let s = 12345;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.2;
-  for (let i = 0; i < n * n; i++) { a[i] = next(); b[i] = next(); }
+  // Values of a trained layer's scale (±0.1), so the narrow accumulator sees realistic swamping, not constant overflow.
+  const a = fill(n * n, 1).map((v) => v * 0.2), b = fill(n * n, 2).map((v) => v * 0.2), c = new Float32Array(n * n);
   const k = getBackend();
   const fp32 = bestOf(() => k.gemm(false, false, n, n, n, a, b, c, false), 5);
   const models: [string, string, OutputQuantizer | undefined][] = [
