@@ -44,6 +44,8 @@ export class Emulation {
   readonly ctx: PrecisionContext;
   readonly sites: LayerPrecision[] = [];
   private readonly byLayer = new Map<string, LayerPrecision>();
+  /** Parameter name ('fc1.bias') → the site that owns it and its slot there (weight 0, bias 1). */
+  private readonly owners = new Map<string, { site: LayerPrecision; slot: number }>();
   private phase = -1;
   private readonly lossStats: QuantizeStats = emptyStats();
 
@@ -59,6 +61,7 @@ export class Emulation {
       (m as unknown as PrecisionLayer).precision = site;
       this.sites.push(site);
       this.byLayer.set(name, site);
+      for (const [local] of (m as Module).namedParameters()) this.owners.set(name ? `${name}.${local}` : local, { site, slot: paramSlot(local) });
     });
     this.setEpoch(0);
   }
@@ -130,10 +133,9 @@ export class Emulation {
   afterUpdate(optimizer: Optimizer): void {
     if (!this.options.policy) return;
     for (const [name, p] of optimizer.params) {
-      const dot = name.lastIndexOf('.');
-      const site = this.byLayer.get(name.slice(0, dot));
-      if (!site || !(p.data instanceof Float32Array)) continue;
-      const slot = paramSlot(name.slice(dot + 1));
+      const owner = this.owners.get(name);
+      if (!owner || !(p.data instanceof Float32Array)) continue;
+      const { site, slot } = owner;
       site.roundStored('master', slot, p.data, p.shape);
       optimizer.liveState(name).forEach(([, data], i) => {
         if (data instanceof Float32Array) site.roundStored('optimizer', i * 2 + slot, data, p.shape);
