@@ -150,10 +150,12 @@ typedef float PC_FN(vf) __attribute__((vector_size(PC_VBYTES)));
  * 64-bit lane: the 32x32->64 multiply is then one instruction, and the
  * high halves of lanes (garbage between rounds) never reach a multiply or
  * the output. Writes whole blocks covering elements first .. first+n-1 into
- * out (which must hold n + 4*PC_QLANES words); returns the offset of
+ * out (which must hold PC_PHILOX_BUFFER(n) words); returns the offset of
  * element `first` in out.
  */
 #define PC_QLANES (PC_VBYTES / 8)
+/* words philox_fill may write for n elements: whole passes of 2*PC_QLANES blocks, from a start up to 3 words early */
+#define PC_PHILOX_BUFFER(n) ((n) + 3 + 8 * PC_QLANES)
 typedef uint64_t PC_FN(vq) __attribute__((vector_size(PC_VBYTES)));
 #define VQ PC_FN(vq)
 
@@ -185,24 +187,29 @@ static size_t PC_FN(philox_fill)(uint32_t *restrict out, uint64_t first, size_t 
     ks0[r] = (VQ){0} + (uint32_t)(key0 + (uint32_t)r * 0x9E3779B9u);
     ks1[r] = (VQ){0} + (uint32_t)(key1 + (uint32_t)r * 0xBB67AE85u);
   }
-  for (size_t q = 0; q < nb; q += PC_QLANES) {
-    const VQ b = (VQ){0} + (b0 + q) + lane;
+  /* two groups of blocks per pass: each round is a chain of multiplies, and two chains keep the multiplier busy */
+  for (size_t q = 0; q < nb; q += 2 * PC_QLANES) {
+    const VQ b = (VQ){0} + (b0 + q) + lane, c = b + (uint64_t)PC_QLANES;
     VQ x0 = b & lo32, x1 = b >> 32, x2 = (VQ){0} + s0, x3 = (VQ){0} + s1;
+    VQ y0 = c & lo32, y1 = c >> 32, y2 = x2, y3 = x3;
     for (int r = 0; r < 10; r++) {
-      const VQ p0 = PC_MUL32(x0, 0xD2511F53u);
-      const VQ p1 = PC_MUL32(x2, 0xCD9E8D57u);
-      const VQ n0 = (p1 >> 32) ^ x1 ^ ks0[r];
-      const VQ n2 = (p0 >> 32) ^ x3 ^ ks1[r];
-      x1 = p1;
-      x3 = p0;
-      x0 = n0;
-      x2 = n2;
+      const VQ p0 = PC_MUL32(x0, 0xD2511F53u), q0 = PC_MUL32(y0, 0xD2511F53u);
+      const VQ p1 = PC_MUL32(x2, 0xCD9E8D57u), q1 = PC_MUL32(y2, 0xCD9E8D57u);
+      const VQ n0 = (p1 >> 32) ^ x1 ^ ks0[r], m0 = (q1 >> 32) ^ y1 ^ ks0[r];
+      const VQ n2 = (p0 >> 32) ^ x3 ^ ks1[r], m2 = (q0 >> 32) ^ y3 ^ ks1[r];
+      x1 = p1; y1 = q1;
+      x3 = p0; y3 = q0;
+      x0 = n0; y0 = m0;
+      x2 = n2; y2 = m2;
     }
     const VQ A = (x0 & lo32) | (x1 << 32), B = (x2 & lo32) | (x3 << 32);
+    const VQ C = (y0 & lo32) | (y1 << 32), D = (y2 & lo32) | (y3 << 32);
     for (int l = 0; l < PC_QLANES; l++) {
-      const uint64_t a = A[l], b2 = B[l];
+      const uint64_t a = A[l], b2 = B[l], c2 = C[l], d2 = D[l];
       __builtin_memcpy(out + 4 * (q + l), &a, 8);
       __builtin_memcpy(out + 4 * (q + l) + 2, &b2, 8);
+      __builtin_memcpy(out + 4 * (q + PC_QLANES + l), &c2, 8);
+      __builtin_memcpy(out + 4 * (q + PC_QLANES + l) + 2, &d2, 8);
     }
   }
   return skip;
@@ -564,7 +571,7 @@ static void PC_FN(key_of)(const double *p, uint32_t *k) {
 
 static void PC_FN(grid_range)(const float *src, float *dst, size_t begin, size_t end,
                               const double *p, const PC_FN(grid_k) *g, pc_counts *c) {
-  uint32_t rnd[PC_TILE + 4 * PC_QLANES + 8];
+  uint32_t rnd[PC_PHILOX_BUFFER(PC_TILE)];
   uint32_t tin[PC_TILE], tout[PC_TILE];
   uint32_t key[4];
   PC_FN(key_of)(p, key);
@@ -751,7 +758,7 @@ void PC_FN(pc_quantize_posit)(const float *src, float *dst, size_t begin, size_t
   const int vec = top <= 126 && (mode == PC_ROUND_NEAREST || mode == PC_ROUND_STOCHASTIC);
   const uint32_t maxpos_bits = vec ? (uint32_t)(top + 127) << 23 : 0;
   const uint32_t minpos_bits = vec ? (uint32_t)(127 - top) << 23 : 0;
-  uint32_t rnd[PC_TILE + 4 * PC_QLANES + 8];
+  uint32_t rnd[PC_PHILOX_BUFFER(PC_TILE)];
   uint32_t key[4];
   PC_FN(key_of)(p, key);
   const uint64_t offset = (uint64_t)p[P_OFFSET];
@@ -826,7 +833,7 @@ void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_
   /* Whole blocks of a multiple of the vector width run in place, a tile's random words drawn at once. */
   const int direct = K % PC_LANES == 0 && K <= PC_TILE;
   const size_t per_tile = direct ? (PC_TILE / K) * K : K;
-  uint32_t rnd[PC_TILE + 4 * PC_QLANES + 8];
+  uint32_t rnd[PC_PHILOX_BUFFER(PC_TILE)];
   int ks[PC_TILE];
   /* a small cache of scaled grids: a tile's blocks use few distinct scales */
   PC_FN(grid_k) cache[8];
