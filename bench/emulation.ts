@@ -72,10 +72,13 @@ function gemms(): void {
   ];
   for (const [label, spec, output] of models) {
     log(`gemm ${n}³ with the ${label} accumulator`);
-    // One timed call: these run for a second or more, so a warm-up would double the bench for no precision.
+    // A model that takes a second or more is timed once (a warm-up would double the bench for no precision);
+    // a faster one, best of 5 like the fp32 GEMM beside it.
+    const call = () => accumulatedGemm(spec, false, false, n, n, n, a, b, c, false, { output });
     const t0 = process.hrtime.bigint();
-    accumulatedGemm(spec, false, false, n, n, n, a, b, c, false, { output });
-    const t = Number(process.hrtime.bigint() - t0) / 1e9;
+    call();
+    const once = Number(process.hrtime.bigint() - t0) / 1e9;
+    const t = once < 0.5 ? Math.min(once, bestOf(call, 5)) : once;
     console.log(JSON.stringify({
       bench: 'emulation-gemm', size: n, accumulator: label, spec, output: output?.format ?? 'fp32', backend: k.name, isa: k.isa(), threads: k.threads(),
       seconds: t, fp32Seconds: fp32, overhead: t / fp32, nsPerMultiplyAdd: (t * 1e9) / n ** 3,

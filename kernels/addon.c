@@ -472,6 +472,10 @@ static void accum_task(void *ctx, size_t t) {
   if (b < e) active->accumulate(j->g, b, e, &j->counts[t]);
 }
 
+/* the exact accumulator's workspace (its double GEMM and sums): kept between calls, grown, never shrunk */
+static double *exact_work = NULL;
+static size_t exact_work_doubles = 0;
+
 /* Whether a rounder block (AR_*) is one the kernels can run without undefined behaviour. */
 static int rounder_ok(const double *q, int optional) {
   const double fam = q[AR_FAMILY];
@@ -541,7 +545,16 @@ static napi_value accumulate(napi_env env, napi_callback_info info) {
   g.sbp = tb ? 1 : g.n;
   g.sbj = tb ? g.k : 1;
   pc_accum_counts total = {0, 0, 0};
-  if (g.m && g.n) {
+  if (g.m && g.n && p[AP_KIND] == AP_KIND_EXACT) {
+    const size_t need = active->exact_workspace(g.m, g.n, g.k);
+    if (need > exact_work_doubles) {
+      free(exact_work);
+      exact_work = (double *)aligned_alloc(64, (need * sizeof(double) + 63) / 64 * 64);
+      exact_work_doubles = exact_work ? need : 0;
+      if (!exact_work) { napi_throw_error(env, NULL, "precis addon: out of memory for the exact accumulator's workspace"); return NULL; }
+    }
+    active->accumulate_exact(&g, exact_work, pc_pool_run, pc_pool_threads(), &total);
+  } else if (g.m && g.n) {
     /* about four tasks per thread of whole rows: each row is independent, so the split never changes a result */
     const int threads = pc_pool_threads();
     const size_t tasks_wanted = threads > 1 ? 4 * (size_t)threads : 1;

@@ -10,8 +10,10 @@
 #define PC_GEMM_KC 256
 #define PC_GEMM_MC 144
 #define PC_GEMM_FMA(a, b, c) ((PC_FN(vf))_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+#define PC_GEMM_DFMA(a, b, c) ((__typeof__(c))_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
 #include "gemm.h"
 #include "layers.h"
 #include "accum.h"
+#include "accum_exact.h"
 #include "table.h"
 #endif

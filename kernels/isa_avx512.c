@@ -10,8 +10,10 @@
 #define PC_GEMM_KC 256
 #define PC_GEMM_MC 168
 #define PC_GEMM_FMA(a, b, c) ((PC_FN(vf))_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+#define PC_GEMM_DFMA(a, b, c) ((__typeof__(c))_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
 #include "gemm.h"
 #include "layers.h"
 #include "accum.h"
+#include "accum_exact.h"
 #include "table.h"
 #endif

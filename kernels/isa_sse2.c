@@ -7,4 +7,5 @@
 #include "gemm.h"
 #include "layers.h"
 #include "accum.h"
+#include "accum_exact.h"
 #include "table.h"

@@ -145,6 +145,10 @@ typedef struct {
   void (*avg_pool_backward)(const pc_pool_geo *g, const float *grad, float *dx, size_t begin, size_t end);
   /* rows [begin, end) of an accumulated product; adds to *counts */
   void (*accumulate)(const pc_accum_args *g, size_t begin, size_t end, pc_accum_counts *counts);
+  /* exact models: all of C at once (a double GEMM over the pool, then the quire where it cannot decide), with
+   * this many doubles of 64-byte-aligned workspace */
+  size_t (*exact_workspace)(size_t m, size_t n, size_t k);
+  void (*accumulate_exact)(const pc_accum_args *g, double *work, pc_gemm_runner run, int threads, pc_accum_counts *counts);
 } pc_kernels;
 
 #endif

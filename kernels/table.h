@@ -16,4 +16,6 @@ const pc_kernels PC_FN(pc_kernels) = {
   PC_FN(pc_avg_pool),
   PC_FN(pc_avg_pool_backward),
   PC_FN(pc_accumulate),
+  PC_FN(pc_exact_workspace),
+  PC_FN(pc_accumulate_exact),
 };

@@ -48,6 +48,7 @@ __attribute__((export_name("quantize"))) void quantize(int kind, int n) {
  * and otherwise loads the SIMD128 build, whose FMA is the exact emulation in gemm.h. */
 #ifdef PC_RELAXED
 #define PC_GEMM_FMA(a, b, c) __builtin_wasm_relaxed_madd_f32x4(a, b, c)
+#define PC_GEMM_DFMA(a, b, c) __builtin_wasm_relaxed_madd_f64x2(a, b, c)
 #endif
 /* 4 x 8 = 8 accumulators + 2 B vectors + 1 broadcast: fits the 16 xmm registers V8 allocates on x64 */
 #define PC_GEMM_MR 4
@@ -146,14 +147,23 @@ __attribute__((export_name("accum_params_ptr"))) double *accum_params_ptr(void) 
 __attribute__((export_name("accum_param_count"))) int accum_param_count(void) { return AP_COUNT; }
 __attribute__((export_name("accum_counts_ptr"))) double *accum_counts_ptr(void) { return accum_counts; }
 
-/* Arrays are byte offsets into linear memory; writes [swamped, overflow, underflow] to accum_counts. */
+#include "accum_exact.h"
+
+/* Doubles of workspace accumulate needs for these sizes with the model in accum_params (none for per-add models). */
+__attribute__((export_name("accumulate_workspace"))) size_t accumulate_workspace(size_t m, size_t n, size_t k) {
+  return accum_params[AP_KIND] == AP_KIND_EXACT ? PC_FN(pc_exact_workspace)(m, n, k) : 0;
+}
+
+/* Arrays are byte offsets into linear memory, work 64-byte aligned; writes [swamped, overflow, underflow] to
+ * accum_counts. */
 __attribute__((export_name("accumulate"))) void accumulate(int trans_a, int trans_b, size_t m, size_t n, size_t k,
                                                            const float *a, const float *b, float *c, int accumulate,
-                                                           uint8_t *overflowed) {
+                                                           uint8_t *overflowed, double *work) {
   pc_accum_args g = {m, n, k, a, b, trans_a ? 1 : k, trans_a ? m : 1, trans_b ? 1 : n, trans_b ? k : 1,
                      c, overflowed, accumulate, accum_params};
   pc_accum_counts cnt = {0, 0, 0};
-  PC_FN(pc_accumulate)(&g, 0, m, &cnt);
+  if (accum_params[AP_KIND] == AP_KIND_EXACT) PC_FN(pc_accumulate_exact)(&g, work, run_serial, 1, &cnt);
+  else PC_FN(pc_accumulate)(&g, 0, m, &cnt);
   accum_counts[0] = (double)cnt.swamped;
   accum_counts[1] = (double)cnt.overflow;
   accum_counts[2] = (double)cnt.underflow;

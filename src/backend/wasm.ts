@@ -48,7 +48,8 @@ interface WasmExports {
   accum_params_ptr(): number;
   accum_param_count(): number;
   accum_counts_ptr(): number;
-  accumulate(transA: number, transB: number, m: number, n: number, k: number, a: number, b: number, c: number, accumulate: number, overflowed: number): void;
+  accumulate_workspace(m: number, n: number, k: number): number;
+  accumulate(transA: number, transB: number, m: number, n: number, k: number, a: number, b: number, c: number, accumulate: number, overflowed: number, work: number): void;
 }
 
 /** Which build: 'relaxed' and 'simd128' force one (an error if it cannot be used); 'auto' picks as above. */
@@ -100,7 +101,7 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
   }
   const w = x;
   if (w.param_count() !== P.COUNT || typeof w.gemm !== 'function' || typeof w.avg_pool_backward !== 'function' ||
-      typeof w.accumulate !== 'function' || w.accum_param_count() !== AP.COUNT) {
+      typeof w.accumulate !== 'function' || typeof w.accumulate_workspace !== 'function' || w.accum_param_count() !== AP.COUNT) {
     throw new UnsupportedError('wasm kernels are stale (parameter counts, gemm, layer or accumulator kernel exports)', 'rebuild them with `node scripts/build-kernels.mjs wasm`');
   }
   const chunk = w.chunk_size();
@@ -271,12 +272,13 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
       checkAccumulate(m, n, k, a, b, c, overflowed);
       const mn = m * n;
       if (mn === 0) return { swamped: 0, overflow: 0, underflow: 0 };
-      const [pa, pb, pc, po] = place(`accumulatedGemm m=${m}, n=${n}, k=${k}`, [4 * m * k, 4 * k * n, 4 * mn, mn]);
+      new Float64Array(w.memory.buffer, w.accum_params_ptr(), AP.COUNT).set(plan.params);
+      const work = 8 * w.accumulate_workspace(m, n, k);
+      const [pa, pb, pc, po, pw] = place(`accumulatedGemm m=${m}, n=${n}, k=${k}`, [4 * m * k, 4 * k * n, 4 * mn, mn, work]);
       heap.set(a.subarray(0, m * k), pa / 4);
       heap.set(b.subarray(0, k * n), pb / 4);
       if (accumulate) heap.set(c.subarray(0, mn), pc / 4);
-      new Float64Array(w.memory.buffer, w.accum_params_ptr(), AP.COUNT).set(plan.params);
-      w.accumulate(transA ? 1 : 0, transB ? 1 : 0, m, n, k, pa, pb, pc, accumulate ? 1 : 0, po);
+      w.accumulate(transA ? 1 : 0, transB ? 1 : 0, m, n, k, pa, pb, pc, accumulate ? 1 : 0, po, pw);
       out(c, pc, mn);
       overflowed.set(new Uint8Array(w.memory.buffer, po, mn));
       const counts = new Float64Array(w.memory.buffer, w.accum_counts_ptr(), 3);

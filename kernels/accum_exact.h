@@ -1,0 +1,277 @@
+/*
+ * The exact accumulator, fast: a filter in front of the quire (Ziv's
+ * strategy). Included after accum.h, whose quire path (acc_element) stays the
+ * definition and does every element this filter cannot settle.
+ *
+ * 1. A GEMM in double: every product of two float32 values is exact in
+ *    double, so each step of the chain rounds once, and for any summation
+ *    order |S − X| ≤ γ_k·Σ|terms| (Higham, Accuracy and Stability, §4.2),
+ *    X the exact sum of the k products and the start value, γ_k = k·u/(1−k·u),
+ *    u = 2^-53. Products of float32 values are never subnormal in double and
+ *    never overflow it, so no term escapes that bound.
+ * 2. Σ|a_ip·b_pj| ≤ min(‖A_i‖₁·max|B_j|, max|A_i|·‖B_j‖₁): row and column norms
+ *    bound the terms without a second GEMM. The bound used,
+ *    2^-52·((k+2)·L + 2|S|), is at least twice γ_k·L and also covers the
+ *    rounding of S ± bound and of the norms themselves.
+ * 3. X lies in [lo, hi] = [S − bound, S + bound]. The output rounding is
+ *    monotone (every mode, stochastic with its word fixed included), so when
+ *    lo and hi have one sign and round to the same bits with the same event,
+ *    so does every value between them, X's to-odd double in particular (to-odd
+ *    rounding is monotone and keeps lo and hi). That result is written;
+ *    anything else (an interval that straddles a rounding boundary or zero,
+ *    Inf/NaN) goes on to the next try. (Wrapping outputs, the one rounding
+ *    that is not monotone, are refused for exact models by outputSpec.)
+ * An element the double sum cannot settle (about one in 10^3 for float32
+ * outputs of random data: sums that nearly cancel) gets a second, tighter
+ * interval from a compensated sum (exact_sum2), and only what that cannot
+ * settle either (exact zeros, Inf/NaN) goes to the quire. So each element
+ * gets exactly the quire's bits, events and overflow flag.
+ */
+
+/* The double GEMM: gemm_blocked.h over the same register tile as the fp32 GEMM (the same registers hold half as
+ * many lanes), with half the A block so the packed bytes stay within L2. Its products are exact, so a fused or an
+ * unfused multiply-add gives the same sums. */
+typedef struct {
+  int trans_a, trans_b, accumulate;
+  size_t m, n, k;
+  const float *a, *b;
+  double *c;
+} PC_FN(wide_gemm_args);
+
+#define PC_BLK_T double
+#define PC_BLK_FN(name) PC_FN(name##_f64)
+#define PC_BLK_ARGS PC_FN(wide_gemm_args)
+#ifdef PC_GEMM_DFMA
+#define PC_BLK_FMA(a, b, c) PC_GEMM_DFMA(a, b, c)
+#else
+#define PC_BLK_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+#define PC_BLK_MR PC_GEMM_MR
+#define PC_BLK_NV PC_GEMM_NV
+#define PC_BLK_KC PC_GEMM_KC
+#define PC_BLK_MC (PC_GEMM_MC / 2)
+#include "gemm_blocked.h"
+
+static inline size_t PC_FN(exact_round8)(size_t x) { return (x + 7) / 8 * 8; }
+
+/* Doubles of 64-byte-aligned workspace pc_accumulate_exact needs: the GEMM's packing, S (m x n), the norms. */
+static size_t PC_FN(pc_exact_workspace)(size_t m, size_t n, size_t k) {
+  return PC_FN(exact_round8)(PC_FN(pc_gemm_workspace_f64)(m, n, k)) + PC_FN(exact_round8)(m * n) +
+         PC_FN(exact_round8)(2 * m) + 2 * n;
+}
+
+/*
+ * ‖·‖₁ and max|·| of `count` vectors of `len` values, vector v's value p at x[v*sv + p*sp], in double, into l1[v]
+ * and mx[v]. The bound's slack covers their rounding in any order, so the loops run whichever way is contiguous.
+ */
+static void PC_FN(exact_norms)(const float *x, size_t count, size_t len, size_t sv, size_t sp, double *l1, double *mx) {
+  if (sp == 1 && len > 1) {
+    for (size_t v = 0; v < count; v++) {
+      const float *r = x + v * sv;
+      double sum[4] = {0, 0, 0, 0}, top[4] = {0, 0, 0, 0};
+      size_t p = 0;
+      for (; p + 4 <= len; p += 4)
+        for (int l = 0; l < 4; l++) {
+          const double a = __builtin_fabs((double)r[p + l]);
+          sum[l] += a;
+          top[l] = a > top[l] ? a : top[l];
+        }
+      for (; p < len; p++) {
+        const double a = __builtin_fabs((double)r[p]);
+        sum[0] += a;
+        top[0] = a > top[0] ? a : top[0];
+      }
+      l1[v] = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+      const double t01 = top[0] > top[1] ? top[0] : top[1], t23 = top[2] > top[3] ? top[2] : top[3];
+      mx[v] = t01 > t23 ? t01 : t23;
+    }
+    return;
+  }
+  for (size_t v = 0; v < count; v++) l1[v] = mx[v] = 0;
+  for (size_t p = 0; p < len; p++) {
+    const float *r = x + p * sp;
+    for (size_t v = 0; v < count; v++) {
+      const double a = __builtin_fabs((double)r[v * sv]);
+      l1[v] += a;
+      mx[v] = a > mx[v] ? a : mx[v];
+    }
+  }
+}
+
+typedef struct {
+  const PC_FN(acc_model) *md;
+  const pc_accum_args *g;
+  const double *s, *row_l1, *row_max, *col_l1, *col_max;
+  int out_fp32; /* the output rounding is float32 to nearest: a conversion */
+  size_t rows_per_task;
+  pc_accum_counts counts[64];
+} PC_FN(exact_job);
+
+/* Whether a rounder is float32 with round to nearest, subnormals kept and Inf on overflow, i.e. what a conversion
+ * of a double to float does for every finite nonzero result. */
+static int PC_FN(exact_is_fp32)(const PC_FN(acc_rounder) *r) {
+  return r->family == AR_FAMILY_FLOAT && r->M == 23 && r->tmin == -149 && r->max_pos == 3.4028234663852886e38 &&
+         r->max_neg == 3.4028234663852886e38 && r->mode == PC_ROUND_NEAREST && !r->flush && !r->saturate &&
+         (r->flags & (PC_GRID_FLUSH | PC_GRID_EXP_PARITY | PC_GRID_WRAP)) == 0 && (r->flags & PC_GRID_INF);
+}
+
+/*
+ * Writes element e when every value in [lo, hi] rounds to the same output with the same event (see the top of this
+ * file); returns whether it did.
+ */
+static inline int PC_FN(exact_settle)(const PC_FN(exact_job) *x, size_t e, double lo, double hi, pc_accum_counts *cnt) {
+  const pc_accum_args *g = x->g;
+  const PC_FN(acc_model) *md = x->md;
+  if (!(lo > 0 || hi < 0)) return 0; /* straddles zero; also false for NaN and for Inf (whose bound is Inf or NaN) */
+  if (x->out_fp32) {
+    const float fl = (float)lo, fh = (float)hi;
+    if (!(fl == fh && fl != 0 && __builtin_isfinite(fl))) return 0;
+    g->c[e] = fl;
+    g->overflowed[e] = 0;
+    return 1;
+  }
+  uint32_t w[4] = {0, 0, 0, 0};
+  if (md->out_stochastic) PC_FN(acc_philox)((uint64_t)e * (g->k + 1) + g->k, md->key, w);
+  int ev_lo, ev_hi;
+  const double v_lo = PC_FN(acc_round)(&md->out, lo, w[1], &ev_lo);
+  const double v_hi = PC_FN(acc_round)(&md->out, hi, w[1], &ev_hi);
+  if (ev_lo != ev_hi || PC_FN(acc_d2u)(v_lo) != PC_FN(acc_d2u)(v_hi)) return 0;
+  int hit = 0;
+  PC_FN(acc_note)(ev_lo, cnt, &hit);
+  g->c[e] = (float)v_lo;
+  g->overflowed[e] = (uint8_t)hit;
+  return 1;
+}
+
+/*
+ * The second try for an element the double sum could not settle (mostly sums that nearly cancel, whose output
+ * grid is fine next to the bound): Sum2 of Ogita, Rump and Oishi (2005) over the exact products, which keeps each
+ * add's rounding error by TwoSum. Its result r satisfies |r − X| ≤ u|X| + γ_k²·Σ|terms| (their Proposition 4.5;
+ * no term is subnormal), so [r ∓ (2^-51·|r| + ((k+2)·2^-52)²·L)] holds X, its own rounding included.
+ */
+static int PC_FN(exact_sum2)(const PC_FN(exact_job) *x, size_t i, size_t j, double terms_l1, pc_accum_counts *cnt) {
+  const pc_accum_args *g = x->g;
+  const size_t e = i * g->n + j, k = g->k, sap = g->sap, sbp = g->sbp;
+  const float *a = g->a + i * g->sai, *b = g->b + j * g->sbj;
+  double s = g->accumulate ? (double)g->c[e] : 0.0, t = 0;
+  for (size_t p = 0; p < k; p++) {
+    const double y = (double)a[p * sap] * (double)b[p * sbp];
+    const double z = s + y, bb = z - s;
+    t += (s - (z - bb)) + (y - bb);
+    s = z;
+  }
+  const double r = s + t, gk = ((double)k + 2) * 2.220446049250313e-16; /* at least 2·γ_k */
+  const double bound = 4.440892098500626e-16 * __builtin_fabs(r) + gk * gk * terms_l1;
+  return PC_FN(exact_settle)(x, e, r - bound, r + bound, cnt);
+}
+
+typedef double PC_FN(exact_vd) __attribute__((vector_size(PC_VBYTES)));
+typedef int64_t PC_FN(exact_vl) __attribute__((vector_size(PC_VBYTES)));
+typedef float PC_FN(exact_vf) __attribute__((vector_size(PC_VBYTES / 2)));
+#define PC_EXACT_DL (PC_VBYTES / 8)
+
+/* Element (i, j): settled from its interval, else by Sum2, else by the quire. */
+static void PC_FN(exact_element)(const PC_FN(exact_job) *x, size_t i, size_t j, pc_accum_counts *cnt) {
+  const pc_accum_args *g = x->g;
+  const size_t e = i * g->n + j;
+  const double s = x->s[e];
+  const double by_rows = x->row_l1[i] * x->col_max[j], by_cols = x->row_max[i] * x->col_l1[j];
+  const double l1 = (by_rows < by_cols ? by_rows : by_cols) + (g->accumulate ? __builtin_fabs((double)g->c[e]) : 0.0);
+  const double bound = 2.220446049250313e-16 * (((double)g->k + 2) * l1 + 2 * __builtin_fabs(s));
+  if (PC_FN(exact_settle)(x, e, s - bound, s + bound, cnt)) return;
+  if (__builtin_isfinite(s) && PC_FN(exact_sum2)(x, i, j, l1, cnt)) return;
+  PC_FN(acc_element)(x->md, g, i, j, cnt);
+}
+
+/*
+ * Columns [j, j + DL) of row i with a float32 output, as exact_element computes them, a vector at a time: lanes
+ * whose interval converts to one finite nonzero float are written here, the rest go to exact_element.
+ */
+static void PC_FN(exact_fp32_lanes)(const PC_FN(exact_job) *x, size_t i, size_t j, pc_accum_counts *cnt) {
+  typedef PC_FN(exact_vd) vd;
+  typedef PC_FN(exact_vl) vl;
+  typedef PC_FN(exact_vf) vf;
+  enum { DL = PC_EXACT_DL };
+  const pc_accum_args *g = x->g;
+  const size_t e = i * g->n + j;
+  vd s, cmax, cl1, start = {0};
+  __builtin_memcpy(&s, x->s + e, sizeof s);
+  __builtin_memcpy(&cmax, x->col_max + j, sizeof cmax);
+  __builtin_memcpy(&cl1, x->col_l1 + j, sizeof cl1);
+  if (g->accumulate) {
+    vf c0;
+    __builtin_memcpy(&c0, g->c + e, sizeof c0);
+    start = __builtin_convertvector(c0, vd);
+    start = (vd)((vl)start & 0x7fffffffffffffffll);
+  }
+  const vd by_rows = x->row_l1[i] * cmax, by_cols = x->row_max[i] * cl1;
+  const vd l1 = (vd)(((vl)(by_rows < by_cols) & (vl)by_rows) | (~(vl)(by_rows < by_cols) & (vl)by_cols)) + start;
+  const vd abs_s = (vd)((vl)s & 0x7fffffffffffffffll);
+  const vd bound = 2.220446049250313e-16 * (((double)g->k + 2) * l1 + 2 * abs_s);
+  const vd lo = s - bound, hi = s + bound;
+  const vf flo = __builtin_convertvector(lo, vf), fhi = __builtin_convertvector(hi, vf);
+  const vd back = __builtin_convertvector(flo, vd), abs_back = (vd)((vl)back & 0x7fffffffffffffffll);
+  /* one sign, one float, neither 0 nor Inf (NaN fails every comparison) */
+  const vl ok = ((vl)(lo > 0) | (vl)(hi < 0)) & (vl)(__builtin_convertvector(fhi, vd) == back) & (vl)(abs_back > 0) &
+                (vl)(abs_back < __builtin_inf());
+  int all = 1;
+  for (int l = 0; l < DL; l++) all &= ok[l] != 0;
+  if (all) {
+    __builtin_memcpy(g->c + e, &flo, sizeof flo);
+    __builtin_memset(g->overflowed + e, 0, DL);
+    return;
+  }
+  for (int l = 0; l < DL; l++) {
+    if (ok[l]) {
+      g->c[e + l] = flo[l];
+      g->overflowed[e + l] = 0;
+    } else PC_FN(exact_element)(x, i, j + l, cnt);
+  }
+}
+
+/* Rows [b, e) of the epilogue. */
+static void PC_FN(exact_finish_task)(void *ctx, size_t t) {
+  PC_FN(exact_job) *x = (PC_FN(exact_job) *)ctx;
+  const pc_accum_args *g = x->g;
+  const size_t b = t * x->rows_per_task, e_row = b + x->rows_per_task < g->m ? b + x->rows_per_task : g->m;
+  pc_accum_counts cnt = {0, 0, 0};
+  for (size_t i = b; i < e_row; i++) {
+    size_t j = 0;
+    if (x->out_fp32)
+      for (; j + PC_EXACT_DL <= g->n; j += PC_EXACT_DL) PC_FN(exact_fp32_lanes)(x, i, j, &cnt);
+    for (; j < g->n; j++) PC_FN(exact_element)(x, i, j, &cnt);
+  }
+  x->counts[t] = cnt;
+}
+
+/* An exact model over all of C: work holds pc_exact_workspace(m, n, k) doubles, 64-byte aligned; adds to *counts. */
+static void PC_FN(pc_accumulate_exact)(const pc_accum_args *g, double *work, pc_gemm_runner run, int threads,
+                                       pc_accum_counts *counts) {
+  const size_t m = g->m, n = g->n, k = g->k;
+  if (m == 0 || n == 0) return;
+  const PC_FN(acc_model) md = PC_FN(acc_model_from)(g->params);
+  double *pack = work;
+  double *s = pack + PC_FN(exact_round8)(PC_FN(pc_gemm_workspace_f64)(m, n, k));
+  double *row_l1 = s + PC_FN(exact_round8)(m * n), *row_max = row_l1 + m;
+  double *col_l1 = row_l1 + PC_FN(exact_round8)(2 * m), *col_max = col_l1 + n;
+  PC_FN(exact_norms)(g->a, m, k, g->sai, g->sap, row_l1, row_max);
+  PC_FN(exact_norms)(g->b, n, k, g->sbj, g->sbp, col_l1, col_max);
+  if (g->accumulate)
+    for (size_t e = 0; e < m * n; e++) s[e] = (double)g->c[e];
+  /* op(A)[i,p] = a[i*sai + p*sap] is A transposed exactly when its p stride is not 1 (with both strides 1, A is a
+   * vector and either reading is the same) */
+  const PC_FN(wide_gemm_args) wide = {g->sap != 1, g->sbj != 1, g->accumulate, m, n, k, g->a, g->b, s};
+  PC_FN(pc_gemm_f64)(&wide, pack, run, threads);
+  PC_FN(exact_job) job = {&md, g, s, row_l1, row_max, col_l1, col_max, PC_FN(exact_is_fp32)(&md.out), 0, {{0, 0, 0}}};
+  const size_t wanted = threads > 1 ? 4 * (size_t)threads : 1;
+  const size_t most = sizeof job.counts / sizeof job.counts[0];
+  job.rows_per_task = (m + (wanted < most ? wanted : most) - 1) / (wanted < most ? wanted : most);
+  const size_t tasks = (m + job.rows_per_task - 1) / job.rows_per_task;
+  if (tasks == 1) PC_FN(exact_finish_task)(&job, 0);
+  else run(PC_FN(exact_finish_task), &job, tasks);
+  for (size_t t = 0; t < tasks; t++) {
+    counts->swamped += job.counts[t].swamped;
+    counts->overflow += job.counts[t].overflow;
+    counts->underflow += job.counts[t].underflow;
+  }
+}
