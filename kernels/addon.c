@@ -395,6 +395,26 @@ static napi_value swap01(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+typedef struct { const float *x, *grad; float *out; } relu_ctx;
+static void relu_range(void *c, size_t b, size_t e) {
+  relu_ctx *x = (relu_ctx *)c;
+  active->relu(x->x, x->grad, x->out, b, e);
+}
+
+/* relu(x, grad | null, out): out = relu(x), or with grad its gradient (see src/backend/activation.ts) */
+static napi_value relu(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  relu_ctx x = {NULL, NULL, NULL};
+  size_t n, ng, no;
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[1], &t));
+  if (!get_f32(env, argv[0], (float **)&x.x, &n) || !get_f32(env, argv[2], &x.out, &no) || no != n ||
+      (t != napi_null && (!get_f32(env, argv[1], (float **)&x.grad, &ng) || ng != n)))
+    return fail(env, "precis addon: relu needs Float32Arrays x, grad (or null) and out of one length");
+  run_units(relu_range, &x, n, x.grad ? 12.0 : 8.0, 64);
+  return NULL;
+}
+
 static int get_pool(napi_env env, napi_value v, pc_pool_geo *g) {
   size_t s[8];
   if (!get_sizes(env, v, 8, s)) return 0;
@@ -627,6 +647,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"im2col", NULL, im2col, NULL, NULL, NULL, napi_default, NULL},
     {"col2im", NULL, col2im, NULL, NULL, NULL, napi_default, NULL},
     {"swap01", NULL, swap01, NULL, NULL, NULL, napi_default, NULL},
+    {"relu", NULL, relu, NULL, NULL, NULL, napi_default, NULL},
     {"maxPool", NULL, max_pool, NULL, NULL, NULL, napi_default, NULL},
     {"maxPoolBackward", NULL, max_pool_backward, NULL, NULL, NULL, napi_default, NULL},
     {"avgPool", NULL, avg_pool, NULL, NULL, NULL, napi_default, NULL},

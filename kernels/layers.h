@@ -160,6 +160,18 @@ static void PC_FN(pc_swap01)(const float *src, float *dst, size_t a, size_t b, s
   }
 }
 
+/* Elements [begin, end): relu (grad NULL) or its gradient, as src/backend/activation.ts. Both are selects and one
+ * product, so the loops vectorise; relu keeps a NaN input's bits. */
+static void PC_FN(pc_relu)(const float *x, const float *grad, float *out, size_t begin, size_t end) {
+  if (!grad)
+    for (size_t i = begin; i < end; i++) {
+      const float v = x[i];
+      out[i] = v > 0 || v != v ? v : 0.0f;
+    }
+  else
+    for (size_t i = begin; i < end; i++) out[i] = grad[i] * (x[i] > 0 ? 1.0f : 0.0f);
+}
+
 /* Window bounds of output position o, clipped to the image: [lo, hi). */
 static inline void PC_FN(pool_window)(size_t o, size_t s, size_t p, size_t k, size_t size, size_t *lo, size_t *hi) {
   const size_t start = o * s; /* the window is [start - p, start - p + k) */

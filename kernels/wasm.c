@@ -115,6 +115,11 @@ __attribute__((export_name("swap01"))) void swap01(const float *src, float *dst,
   PC_FN(pc_swap01)(src, dst, a, b, inner, 0, a * b);
 }
 
+/* grad = 0 (a null pointer): relu; else its gradient */
+__attribute__((export_name("relu"))) void relu(const float *x, const float *grad, float *out, size_t n) {
+  PC_FN(pc_relu)(x, grad, out, 0, n);
+}
+
 /* layer_params = [N·C, H, W, K, stride, padding, OH, OW] */
 static pc_pool_geo pool_geo(void) {
   const double *q = layer_params;

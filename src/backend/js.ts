@@ -9,6 +9,7 @@ import { PositFormat } from '../formats/posit.js';
 import { PhiloxStream } from '../rng/philox.js';
 import { referenceAccumulate } from '../precision/accumulator-reference.js';
 import { checkAccumulate } from './accumulate.js';
+import { checkRelu, referenceRelu, referenceReluBackward } from './activation.js';
 import { checkConv, checkSwap01, referenceCol2im, referenceIm2col, referenceSwap01 } from './conv.js';
 import { checkGemm, referenceGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
@@ -103,6 +104,14 @@ export const jsKernels: Kernels = {
   swap01(src, dst, a, b, inner) {
     checkSwap01(src, dst, a, b, inner);
     referenceSwap01(src, dst, a, b, inner);
+  },
+  relu(x, y) {
+    checkRelu('relu', [x], y);
+    referenceRelu(x, y);
+  },
+  reluBackward(x, grad, dx) {
+    checkRelu('reluBackward', [x, grad], dx);
+    referenceReluBackward(x, grad, dx);
   },
   maxPool2d(x, out, arg, g) {
     checkPool('maxPool2d', g, x, out, arg);

@@ -86,6 +86,10 @@ export interface Kernels {
   col2im(col: Float32Array, dx: Float32Array, g: ConvGeometry): void;
   /** dst [B, A, inner] from src [A, B, inner]. */
   swap01(src: Float32Array, dst: Float32Array, a: number, b: number, inner: number): void;
+  /** y = relu(x) (see activation.ts). */
+  relu(x: Float32Array, y: Float32Array): void;
+  /** dx = grad where x > 0, grad·0 elsewhere (see activation.ts). */
+  reluBackward(x: Float32Array, grad: Float32Array, dx: Float32Array): void;
   /** Window maxima of x into out, and each one's index within its plane into arg; see pool.ts. */
   maxPool2d(x: Float32Array, out: Float32Array, arg: Int32Array, g: PoolGeometry): void;
   /** dx (every entry written) from the output gradient and maxPool2d's arg. */

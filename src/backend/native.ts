@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { UnsupportedError } from '../errors.js';
 import { checkAccumulate } from './accumulate.js';
+import { checkRelu } from './activation.js';
 import { checkConv, checkSwap01, convParams } from './conv.js';
 import { checkGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
@@ -25,6 +26,7 @@ interface Addon {
   im2col(x: Float32Array, col: Float32Array, geo: Float64Array): void;
   col2im(col: Float32Array, dx: Float32Array, geo: Float64Array): void;
   swap01(src: Float32Array, dst: Float32Array, sizes: Float64Array): void;
+  relu(x: Float32Array, grad: Float32Array | null, out: Float32Array): void;
   maxPool(x: Float32Array, out: Float32Array, arg: Int32Array, geo: Float64Array): void;
   maxPoolBackward(grad: Float32Array, arg: Int32Array, dx: Float32Array, geo: Float64Array): void;
   avgPool(x: Float32Array, out: Float32Array, geo: Float64Array): void;
@@ -52,7 +54,8 @@ export function loadNativeKernels(): NativeKernels {
   } catch (e) {
     throw new UnsupportedError(`native addon failed to load: ${(e as Error).message}`, 'rebuild it with `node scripts/build-kernels.mjs native`');
   }
-  if (typeof addon.gemm !== 'function' || typeof addon.avgPoolBackward !== 'function' || typeof addon.accumulate !== 'function') {
+  if (typeof addon.gemm !== 'function' || typeof addon.avgPoolBackward !== 'function' || typeof addon.relu !== 'function' ||
+    typeof addon.accumulate !== 'function') {
     throw new UnsupportedError('native addon is stale (it lacks gemm, the layer kernels or the accumulator kernel)', 'rebuild it with `node scripts/build-kernels.mjs native`');
   }
   let threads = 1;
@@ -95,6 +98,14 @@ export function loadNativeKernels(): NativeKernels {
     swap01(src, dst, a, b, inner) {
       checkSwap01(src, dst, a, b, inner);
       addon.swap01(src, dst, Float64Array.of(a, b, inner));
+    },
+    relu(x, y) {
+      checkRelu('relu', [x], y);
+      addon.relu(x, null, y);
+    },
+    reluBackward(x, grad, dx) {
+      checkRelu('reluBackward', [x, grad], dx);
+      addon.relu(x, grad, dx);
     },
     maxPool2d(x, out, arg, g) {
       checkPool('maxPool2d', g, x, out, arg);

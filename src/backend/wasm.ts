@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { UnsupportedError } from '../errors.js';
 import { AP, checkAccumulate } from './accumulate.js';
+import { checkRelu } from './activation.js';
 import { checkConv, checkSwap01, convParams } from './conv.js';
 import { checkGemm } from './gemm.js';
 import type { ConvGeometry, Kernels, PoolGeometry, QuantizeCounts } from './kernels.js';
@@ -41,6 +42,7 @@ interface WasmExports {
   im2col(x: number, col: number): void;
   col2im(col: number, dx: number): void;
   swap01(src: number, dst: number, a: number, b: number, inner: number): void;
+  relu(x: number, grad: number, out: number, n: number): void;
   max_pool(x: number, out: number, arg: number): void;
   max_pool_backward(grad: number, arg: number, dx: number): void;
   avg_pool(x: number, out: number): void;
@@ -100,7 +102,7 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
     throw new UnsupportedError('this JavaScript engine cannot run the SIMD128 wasm kernels', 'use PRECIS_BACKEND=js or a newer Node.js');
   }
   const w = x;
-  if (w.param_count() !== P.COUNT || typeof w.gemm !== 'function' || typeof w.avg_pool_backward !== 'function' ||
+  if (w.param_count() !== P.COUNT || typeof w.gemm !== 'function' || typeof w.avg_pool_backward !== 'function' || typeof w.relu !== 'function' ||
       typeof w.accumulate !== 'function' || typeof w.accumulate_workspace !== 'function' || w.accum_param_count() !== AP.COUNT) {
     throw new UnsupportedError('wasm kernels are stale (parameter counts, gemm, layer or accumulator kernel exports)', 'rebuild them with `node scripts/build-kernels.mjs wasm`');
   }
@@ -228,6 +230,23 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
       heap.set(src.subarray(0, n), ps / 4);
       w.swap01(ps, pd, a, b, inner);
       out(dst, pd, n);
+    },
+    relu(x, y) {
+      checkRelu('relu', [x], y);
+      const n = x.length;
+      const [px, py] = place('relu', [4 * n, 4 * n]);
+      heap.set(x, px / 4);
+      w.relu(px, 0, py, n);
+      out(y, py, n);
+    },
+    reluBackward(x, grad, dx) {
+      checkRelu('reluBackward', [x, grad], dx);
+      const n = x.length;
+      const [px, pg, pd] = place('reluBackward', [4 * n, 4 * n, 4 * n]);
+      heap.set(x, px / 4);
+      heap.set(grad, pg / 4);
+      w.relu(px, pg, pd, n);
+      out(dx, pd, n);
     },
     maxPool2d(x, o, arg, g) {
       checkPool('maxPool2d', g, x, o, arg);

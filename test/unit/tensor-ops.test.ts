@@ -40,6 +40,17 @@ describe('activations', () => {
     backward(sum(relu(x)));
     assert.deepEqual(Array.from(x.grad!), [0, 0, 1]);
   });
+  it('relu of -Inf, -0 and negatives is +0 and NaN stays NaN, as in PyTorch; the gradient is g·[x > 0]', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tensor([-Infinity, -0, -3, NaN, Infinity, 2], [6], { requiresGrad: true, dtype });
+      const y = relu(x);
+      assert.deepEqual(Array.from(y.data), [0, 0, 0, NaN, Infinity, 2], dtype);
+      assert.ok(Array.from(y.data).slice(0, 3).every((v) => Object.is(v, 0)), `${dtype}: +0, not -0`);
+      backward(sum(mul(y, tensor([-1, -1, -1, 5, 5, 5], [6], { dtype }))));
+      assert.ok(Object.is(x.grad![0], -0) && Object.is(x.grad![2], -0), `${dtype}: a negative gradient times 0 is -0`);
+      assert.deepEqual(Array.from(x.grad!).slice(3), [0, 5, 5], dtype);
+    }
+  });
 });
 
 describe('reductions and shapes', () => {

@@ -121,6 +121,16 @@ test('im2col, col2im and swap01: js = wasm = native for strides, padding and odd
   }
 });
 
+test('relu and its gradient: js = wasm = native, specials included, across the threading threshold and the wasm chunk', (t) => {
+  if (!requireBackends(t)) return;
+  for (const n of [0, 1, 17, 16385, 200003]) {
+    // the outputs start as NaN: every entry must be written
+    compare(`relu n=${n}`, [values(n, { special: true }), new Float32Array(n).fill(NaN)], (k, [x, y]) => k.relu(x as Float32Array, y as Float32Array));
+    compare(`reluBackward n=${n}`, [values(n, { special: true }), values(n, { special: true }), new Float32Array(n).fill(NaN)],
+      (k, [x, g, d]) => k.reluBackward(x as Float32Array, g as Float32Array, d as Float32Array));
+  }
+});
+
 test('im2col places the receptive fields and col2im is its adjoint (hand-checked on js)', () => {
   // x = 1..9 on a 3×3 image, 2×2 kernel, padding 1, stride 2: outputs at rows/cols -1 and 1
   const g = convGeometry([1, 1, 3, 3, 2, 2, 2, 1]);
@@ -184,6 +194,8 @@ test('every backend rejects bad layer-kernel arguments the same way', (t) => {
     assert.throws(() => k.im2col(new Float32Array(16), new Float32Array(35), conv), RangeError, label);
     assert.throws(() => k.im2col(new Float32Array(16), new Float32Array(36), { ...conv, OH: 3 }), /not the output/, label);
     assert.throws(() => k.swap01(new Float32Array(5), new Float32Array(6), 2, 3, 1), RangeError, label);
+    assert.throws(() => k.relu(new Float32Array(5), new Float32Array(6)), RangeError, label);
+    assert.throws(() => k.reluBackward(shared.subarray(0, 4), new Float32Array(4), shared.subarray(2, 6)), /overlap/, label);
     assert.throws(() => k.maxPool2d(new Float32Array(16), new Float32Array(4), new Int32Array(3), pool), RangeError, label);
     assert.throws(() => k.maxPool2dBackward(new Float32Array(4), Int32Array.of(0, 1, 16, 2), new Float32Array(16), pool), /outside its/, label);
     assert.throws(() => k.avgPool2d(new Float32Array(16), new Float32Array(4), { ...pool, padding: 2 }), RangeError, label);

@@ -1,4 +1,6 @@
 /** Point-wise nonlinearities. Each backward uses whichever of input or output gives the cheaper exact derivative. */
+import { getBackend } from '../../backend/index.js';
+import { referenceRelu, referenceReluBackward } from '../../backend/activation.js';
 import { accumulateGrad, opResult } from '../autograd.js';
 import { alloc, Tensor, type FloatArray } from '../tensor.js';
 
@@ -14,23 +16,19 @@ function unary(op: string, a: Tensor, f: (x: number) => number, grad: (x: number
 }
 
 /**
- * max(x, 0); the gradient at 0 is 0, as in PyTorch. Both loops are
- * branch-free ((x + |x|)/2 is exact; the gradient is g·[x > 0]): on real
- * activations the sign is a coin toss and a branch mispredicts half the time.
- * The one difference from a select: an Inf or NaN gradient reaching an
- * inactive unit gives NaN rather than 0.
+ * max(x, 0), with NaN kept and the gradient at 0 taken as 0, as in PyTorch
+ * (src/backend/activation.ts defines both exactly): float32 on the
+ * backend's kernels, float64 (gradient checks) on the reference loops.
  */
 export function relu(a: Tensor): Tensor {
   const x = a.data;
-  const n = x.length;
-  const y = alloc(a.dtype, n);
-  for (let i = 0; i < n; i++) {
-    const v = x[i];
-    y[i] = (v + Math.abs(v)) * 0.5;
-  }
+  const y = alloc(a.dtype, x.length);
+  if (x instanceof Float32Array && y instanceof Float32Array) getBackend().relu(x, y);
+  else referenceRelu(x, y);
   return opResult('relu', y, a.shape, [a], (g) => {
-    const d = alloc(a.dtype, n);
-    for (let i = 0; i < n; i++) d[i] = g[i] * +(x[i] > 0);
+    const d = alloc(a.dtype, x.length);
+    if (x instanceof Float32Array && g instanceof Float32Array && d instanceof Float32Array) getBackend().reluBackward(x, g, d);
+    else referenceReluBackward(x, g, d);
     accumulateGrad(a, d);
   });
 }
