@@ -91,6 +91,7 @@ typedef struct {
   PC_BLK_T *pa, *pb;       /* packed A (MBIG x KC) and B (KC x NC) blocks */
   size_t jc, nc, pc, kc, ic, mb;
   int pack_b, load;
+  int pack_b_in_task;      /* B panels packed by the compute task that uses them, just before it does */
   size_t pack_tasks;
   size_t panels_per_task, chunks; /* compute tasks: (MC-row block) x (run of NR panels) */
 } PC_BLK_FN(gemm_ctx);
@@ -148,7 +149,8 @@ static void PC_BLK_FN(gemm_pack_a)(const PC_BLK_FN(gemm_ctx) *x, size_t ip, PC_B
   }
 }
 
-/* Pack task t of pack_tasks: its share of B's panels (first block row only) and of A's panels. */
+/* Pack task t of pack_tasks: its share of B's panels (first block row only, unless the compute tasks pack them)
+ * and of A's panels. */
 static void PC_BLK_FN(gemm_pack_task)(void *ctx, size_t t) {
   const PC_BLK_FN(gemm_ctx) *x = (const PC_BLK_FN(gemm_ctx) *)ctx;
   const size_t T = x->pack_tasks;
@@ -171,7 +173,8 @@ static void PC_BLK_FN(gemm_compute_task)(void *ctx, size_t t) {
   const size_t rs = x->rs, cs = x->cs;
   PC_BLK_T edge[PC_BLK_MR * PC_BLK_NR] __attribute__((aligned(64)));
   for (size_t jp = jp_begin; jp < jp_end; jp++) {
-    const PC_BLK_T *bp = x->pb + jp * NR * x->kc;
+    PC_BLK_T *bp = x->pb + jp * NR * x->kc;
+    if (x->pack_b_in_task) PC_BLK_FN(gemm_pack_b)(x, jp, bp);
     const size_t cols = PC_BLK_FN(gemm_min)(NR, x->nc - jp * NR);
     for (size_t i = i_begin; i < i_end; i += MR) {
       const int rows = (int)PC_BLK_FN(gemm_min)(MR, i_end - i);
@@ -235,9 +238,13 @@ static void PC_BLK_FN(pc_gemm)(const PC_BLK_ARGS *args, PC_BLK_T *work, pc_gemm_
       x.load = g->accumulate || x.pc > 0;
       for (x.ic = 0; x.ic < g->m; x.ic += PC_BLK_MBIG) {
         x.mb = PC_BLK_FN(gemm_min)(PC_BLK_MBIG, g->m - x.ic);
-        x.pack_b = x.ic == 0;
         /* Threads pay off when the block has several tiles and enough work to cover two pool wake-ups. */
         const size_t row_blocks = (x.mb + PC_BLK_MC - 1) / PC_BLK_MC;
+        /* With one row block (m <= MC), each B panel serves one compute task only: that task packs it just before
+         * using it, so the panel is read back from L1 rather than from wherever another thread left it, and the
+         * packing runs alongside the multiplies. Otherwise B is packed once, up front, for every row block. */
+        x.pack_b_in_task = g->m <= PC_BLK_MC;
+        x.pack_b = x.ic == 0 && !x.pack_b_in_task;
         const size_t tiles = ((x.mb + PC_BLK_MR - 1) / PC_BLK_MR) * np;
         const int parallel = threads > 1 && tiles >= 2 && x.mb * x.nc * x.kc >= PC_BLK_PARALLEL_FMAS;
         /* Tasks: MC-row blocks x runs of panels, about 4 per thread so a dynamic schedule balances them. */
