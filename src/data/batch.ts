@@ -110,6 +110,7 @@ function* generate(
   order: Uint32Array | null, augmentKey: [number, number] | null, epoch: number,
 ): Generator<Batch, void, undefined> {
   const lut = normalizationTable(NORMALIZATION[name]);
+  const images = set.images;
   const C = set.channels, H = set.height, W = set.width;
   const size = C * H * W, plane = H * W;
   for (let step = start; step < steps; step++) {
@@ -129,7 +130,7 @@ function* generate(
       const src = i * size, dst = k * size;
       for (let c = 0; c < C; c++) {
         const t = c * 256;
-        for (let p = c * plane; p < (c + 1) * plane; p++) x[dst + p] = lut[t + set.images[src + p]];
+        for (let p = c * plane, e = (c + 1) * plane; p < e; p++) x[dst + p] = lut[t + images[src + p]];
       }
     }
     yield { x, y, n, shape: [n, C, H, W], step, indices };
