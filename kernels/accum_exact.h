@@ -103,6 +103,7 @@ typedef struct {
   const pc_accum_args *g;
   const double *s, *row_l1, *row_max, *col_l1, *col_max;
   int out_fp32; /* the output rounding is float32 to nearest: a conversion */
+  int out_posit_nearest; /* the output is a posit rounded to nearest */
   size_t rows_per_task;
   pc_accum_counts counts[64];
 } PC_FN(exact_job);
@@ -113,6 +114,29 @@ static int PC_FN(exact_is_fp32)(const PC_FN(acc_rounder) *r) {
   return r->family == AR_FAMILY_FLOAT && r->M == 23 && r->tmin == -149 && r->max_pos == 3.4028234663852886e38 &&
          r->max_neg == 3.4028234663852886e38 && r->mode == PC_ROUND_NEAREST && !r->flush && !r->saturate &&
          (r->flags & (PC_GRID_FLUSH | PC_GRID_EXP_PARITY | PC_GRID_WRAP)) == 0 && (r->flags & PC_GRID_INF);
+}
+
+/*
+ * Posit rounding to nearest of every value in [lo, hi] (one sign, nonzero), settled without the bit-string
+ * encoder when the interval lies in one binade 2^e whose posits keep all es exponent bits and fb ≥ 0 fraction
+ * bits: there the posits are the grid of step 2^(e−fb) (the pattern's low bits are the fraction's, so nearest on
+ * the bit string is nearest on the grid), the next pattern up is 2^(e+1), no regime is extreme (no overflow or
+ * underflow event), and when no midpoint lies in [lo, hi], all of it rounds to one grid value. Returns whether it
+ * did, with that value's magnitude in *v.
+ */
+static inline int PC_FN(exact_posit_nearest)(const PC_FN(acc_rounder) *r, double lo, double hi, double *v) {
+  const double a = lo > 0 ? lo : -hi, b = lo > 0 ? hi : -lo; /* 0 < a <= b */
+  const int e = PC_FN(acc_exponent)(a);
+  if (PC_FN(acc_exponent)(b) != e) return 0;
+  const int k = e >> r->posit_es; /* floor(e / 2^es) */
+  const int fb = r->posit_n - 1 - (k >= 0 ? k + 2 : 1 - k) - r->posit_es;
+  if (fb < 0) return 0;
+  const double down = PC_FN(acc_pow2)(fb - e); /* both scalings are exact: powers of two well inside double's range */
+  const double sa = a * down + 0.5, sb = b * down + 0.5; /* exact: the steps are below 2^(fb+1) <= 2^32 */
+  const double q = __builtin_floor(sa);
+  if (q != __builtin_floor(sb) || sa == q) return 0;
+  *v = q * PC_FN(acc_pow2)(e - fb);
+  return 1;
 }
 
 /*
@@ -127,6 +151,12 @@ static inline int PC_FN(exact_settle)(const PC_FN(exact_job) *x, size_t e, doubl
     const float fl = (float)lo, fh = (float)hi;
     if (!(fl == fh && fl != 0 && __builtin_isfinite(fl))) return 0;
     g->c[e] = fl;
+    g->overflowed[e] = 0;
+    return 1;
+  }
+  double pv;
+  if (x->out_posit_nearest && PC_FN(exact_posit_nearest)(&md->out, lo, hi, &pv)) {
+    g->c[e] = (float)(lo > 0 ? pv : -pv);
     g->overflowed[e] = 0;
     return 1;
   }
@@ -262,7 +292,8 @@ static void PC_FN(pc_accumulate_exact)(const pc_accum_args *g, double *work, pc_
    * vector and either reading is the same) */
   const PC_FN(wide_gemm_args) wide = {g->sap != 1, g->sbj != 1, g->accumulate, m, n, k, g->a, g->b, s};
   PC_FN(pc_gemm_f64)(&wide, pack, run, threads);
-  PC_FN(exact_job) job = {&md, g, s, row_l1, row_max, col_l1, col_max, PC_FN(exact_is_fp32)(&md.out), 0, {{0, 0, 0}}};
+  PC_FN(exact_job) job = {&md, g, s, row_l1, row_max, col_l1, col_max, PC_FN(exact_is_fp32)(&md.out),
+                           md.out.family == AR_FAMILY_POSIT && md.out.mode == PC_ROUND_NEAREST, 0, {{0, 0, 0}}};
   const size_t wanted = threads > 1 ? 4 * (size_t)threads : 1;
   const size_t most = sizeof job.counts / sizeof job.counts[0];
   job.rows_per_task = (m + (wanted < most ? wanted : most) - 1) / (wanted < most ? wanted : most);

@@ -24,6 +24,7 @@ import { forEachBackend, requireBackends } from './backends.js';
 const OUTPUTS: readonly (OutputQuantizer | undefined)[] = [
   undefined,
   { format: 'posit<8,0>' },
+  { format: 'posit<8,2>' },
   { format: 'posit<16,1>', rounding: 'stochastic', randomBits: 12 },
   { format: 'fixed<8,4>', rounding: 'nearest-away' },
   { format: 'e4m3', rounding: 'down', subnormals: 'flush', overflow: 'saturate' },
