@@ -22,10 +22,11 @@
  *    Inf/NaN) goes on to the next try. (Wrapping outputs, the one rounding
  *    that is not monotone, are refused for exact models by outputSpec.)
  * An element the double sum cannot settle (about one in 10^3 for float32
- * outputs of random data: sums that nearly cancel) gets a second, tighter
- * interval from a compensated sum (exact_sum2), and only what that cannot
- * settle either (exact zeros, Inf/NaN) goes to the quire. So each element
- * gets exactly the quire's bits, events and overflow flag.
+ * outputs of random data: sums that nearly cancel; and sums of zeros) gets a
+ * second, tighter interval from a compensated sum (exact_sum2), which also
+ * settles sums whose every addend is zero, and only what that cannot settle
+ * either (sums that cancel exactly, Inf/NaN) goes to the quire. So each
+ * element gets exactly the quire's bits, events and overflow flag.
  */
 
 /* The double GEMM: gemm_blocked.h over the same register tile as the fp32 GEMM (the same registers hold half as
@@ -177,18 +178,28 @@ static inline int PC_FN(exact_settle)(const PC_FN(exact_job) *x, size_t e, doubl
  * The second try for an element the double sum could not settle (mostly sums that nearly cancel, whose output
  * grid is fine next to the bound): Sum2 of Ogita, Rump and Oishi (2005) over the exact products, which keeps each
  * add's rounding error by TwoSum. Its result r satisfies |r − X| ≤ u|X| + γ_k²·Σ|terms| (their Proposition 4.5;
- * no term is subnormal), so [r ∓ (2^-51·|r| + ((k+2)·2^-52)²·L)] holds X, its own rounding included.
+ * no term is subnormal), so [r ∓ (2^-51·|r| + ((k+2)·2^-52)²·L)] holds X, its own rounding included. Sums whose
+ * every addend is zero, common where ReLU and max-pooling make gradients sparse, are settled here too: X is then
+ * the quire's signed zero (−0 only when every addend, the start value included, is −0).
  */
 static int PC_FN(exact_sum2)(const PC_FN(exact_job) *x, size_t i, size_t j, double terms_l1, pc_accum_counts *cnt) {
   const pc_accum_args *g = x->g;
   const size_t e = i * g->n + j, k = g->k, sap = g->sap, sbp = g->sbp;
   const float *a = g->a + i * g->sai, *b = g->b + j * g->sbj;
   double s = g->accumulate ? (double)g->c[e] : 0.0, t = 0;
+  /* whether every addend is zero (then X is a zero whose sign the quire takes from them) and all are -0 */
+  int nonzero = s != 0, negative = __builtin_signbit(s) != 0;
   for (size_t p = 0; p < k; p++) {
     const double y = (double)a[p * sap] * (double)b[p * sbp];
+    nonzero |= y != 0;
+    negative &= __builtin_signbit(y) != 0;
     const double z = s + y, bb = z - s;
     t += (s - (z - bb)) + (y - bb);
     s = z;
+  }
+  if (!nonzero) {
+    PC_FN(acc_element_out)(x->md, g, i, j, negative ? -0.0 : 0.0, cnt, 0);
+    return 1;
   }
   const double r = s + t, gk = ((double)k + 2) * 2.220446049250313e-16; /* at least 2·γ_k */
   const double bound = 4.440892098500626e-16 * __builtin_fabs(r) + gk * gk * terms_l1;

@@ -89,6 +89,15 @@ function cases(): Case[] {
     const c = Float32Array.from({ length: m * n }, (_, e) => (e % 5 === 0 ? -0 : e % 5 === 1 ? 0 : uniform(1)));
     out.push({ label: 'exact zeros', m, n, k, transA: true, transB: false, accumulate: true, a, b, c });
   }
+  // Disjoint supports, as ReLU and max-pooling leave gradients: every product is a signed zero though no row or
+  // column is all zero. Rows of -0 against positive columns give -0 products, so with a -0 start the sum is -0.
+  {
+    const m = 18, n = 35, k = 40;
+    const a = storeA(m, k, false, (i, p) => (p % 2 === 0 ? Math.abs(uniform(1)) + 0.01 : i % 2 === 0 ? -0 : 0));
+    const b = storeB(k, n, false, (p, j) => (p % 2 === 0 ? -0 : j % 2 === 0 ? Math.abs(uniform(1)) + 0.01 : uniform(1)));
+    const c = Float32Array.from({ length: m * n }, (_, e) => (e % 3 === 0 ? -0 : e % 3 === 1 ? 0 : uniform(1)));
+    out.push({ label: 'disjoint supports', m, n, k, transA: false, transB: false, accumulate: true, a, b, c });
+  }
   // Inf and NaN among well-scaled values: their elements go to the quire.
   {
     const m = 17, n = 40, k = 50;
@@ -153,6 +162,8 @@ test('exact accumulator: the inputs reach what they are meant to (tiny residuals
   assert.ok(near.c.every((v) => v > 0 && v < 2 ** -37), 'near-cancellation sums are tiny and positive');
   const zeros = run(jsKernels, undefined, CASES.find((c) => c.label === 'exact zeros')!);
   assert.ok(zeros.c.some((v) => Object.is(v, -0)) && zeros.c.some((v) => Object.is(v, 0)), 'both signed zeros occur');
+  const disjoint = run(jsKernels, undefined, CASES.find((c) => c.label === 'disjoint supports')!);
+  assert.ok(disjoint.c.some((v) => Object.is(v, -0)) && disjoint.c.some((v) => Object.is(v, 0)), 'sums of zeros of both signs');
   const wide = CASES.find((c) => c.label === 'wide range')!;
   const e4m3 = run(jsKernels, OUTPUTS.find((o) => o?.format === 'e4m3'), wide);
   assert.ok(e4m3.counts.overflow > 0 && e4m3.counts.underflow > 0, JSON.stringify(e4m3.counts));
