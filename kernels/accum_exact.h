@@ -177,7 +177,8 @@ static inline int PC_FN(exact_settle)(const PC_FN(exact_job) *x, size_t e, doubl
 /*
  * The second try for an element the double sum could not settle (mostly sums that nearly cancel, whose output
  * grid is fine next to the bound): Sum2 of Ogita, Rump and Oishi (2005) over the exact products, which keeps each
- * add's rounding error by TwoSum. Its result r satisfies |r − X| ≤ u|X| + γ_k²·Σ|terms| (their Proposition 4.5;
+ * add's rounding error by TwoSum, their sum t kept by TwoSum too. When t's sums were all exact, X = s + t exactly
+ * (cancellations, common among coarse values such as posit<8>'s, end here). Otherwise Sum2's result r satisfies |r − X| ≤ u|X| + γ_k²·Σ|terms| (their Proposition 4.5;
  * no term is subnormal), so [r ∓ (2^-51·|r| + ((k+2)·2^-52)²·L)] holds X, its own rounding included. Sums whose
  * every addend is zero, common where ReLU and max-pooling make gradients sparse, are settled here too: X is then
  * the quire's signed zero (−0 only when every addend, the start value included, is −0).
@@ -189,16 +190,24 @@ static int PC_FN(exact_sum2)(const PC_FN(exact_job) *x, size_t i, size_t j, doub
   double s = g->accumulate ? (double)g->c[e] : 0.0, t = 0;
   /* whether every addend is zero (then X is a zero whose sign the quire takes from them) and all are -0 */
   int nonzero = s != 0, negative = __builtin_signbit(s) != 0;
+  int lost = 0; /* whether t's own sums were ever inexact */
   for (size_t p = 0; p < k; p++) {
     const double y = (double)a[p * sap] * (double)b[p * sbp];
     nonzero |= y != 0;
     negative &= __builtin_signbit(y) != 0;
-    const double z = s + y, bb = z - s;
-    t += (s - (z - bb)) + (y - bb);
+    const double z = s + y, bz = z - s;
+    const double err = (s - (z - bz)) + (y - bz); /* TwoSum: s + y = z + err exactly */
     s = z;
+    const double u = t + err, bu = u - t;
+    lost |= ((t - (u - bu)) + (err - bu)) != 0;
+    t = u;
   }
   if (!nonzero) {
     PC_FN(acc_element_out)(x->md, g, i, j, negative ? -0.0 : 0.0, cnt, 0);
+    return 1;
+  }
+  if (!lost) { /* X = s + t exactly (a nonzero sum of addends that cancel is +0, as in the quire) */
+    PC_FN(acc_element_out)(x->md, g, i, j, PC_FN(acc_add_to_odd)(s, t, PC_ROUND_NEAREST), cnt, 0);
     return 1;
   }
   const double r = s + t, gk = ((double)k + 2) * 2.220446049250313e-16; /* at least 2·γ_k */

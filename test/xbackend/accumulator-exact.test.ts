@@ -170,3 +170,18 @@ test('exact accumulator: the inputs reach what they are meant to (tiny residuals
   const fixed = run(jsKernels, OUTPUTS.find((o) => o?.format === 'fixed<8,4>'), wide);
   assert.ok(fixed.overflowed.some((v) => v === 1) && fixed.overflowed.some((v) => v === 0), 'some sums saturate, others do not');
 });
+
+test('exact accumulator: a float32 tie broken only by an error the compensated sum loses goes on to the quire', (t) => {
+  if (!requireBackends(t)) return;
+  // Products 1, 2^-24, 2^-80, 2^-140, -2^-80: the exact sum 1 + 2^-24 + 2^-140 lies just above the tie between
+  // 1 and 1 + 2^-23, but the compensated sum's error term drops 2^-140 (2^-80 + 2^-140 is not a double) and
+  // then cancels to 0, so it sees the tie itself.
+  const m = 8, n = 32, k = 5;
+  const a = new Float32Array(m * k), b = new Float32Array(k * n);
+  for (let i = 0; i < m; i++) a.set([1, 2 ** -12, 2 ** -40, 2 ** -70, -(2 ** -40)], i * k);
+  for (let j = 0; j < n; j++) [1, 2 ** -12, 2 ** -40, 2 ** -70, 2 ** -40].forEach((v, p) => { b[p * n + j] = v; });
+  const cs: Case = { label: 'lost tie', m, n, k, transA: false, transB: false, accumulate: false, a, b, c: new Float32Array(m * n) };
+  const want = run(jsKernels, undefined, cs);
+  assert.ok(want.c.every((v) => v === 1 + 2 ** -23), 'the quire rounds the exact sum up');
+  for (const cfg of forEachBackend({ includeJs: false })) assertSame(run(cfg.kernels, undefined, cs), want, cfg.label);
+});
