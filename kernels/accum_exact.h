@@ -234,8 +234,55 @@ static void PC_FN(exact_element)(const PC_FN(exact_job) *x, size_t i, size_t j, 
 }
 
 /*
+ * exact_sum2's compensated pass for the lanes of `want` among columns [j, j + DL) of row i, a vector at a time
+ * (the B rows are read across the lanes, not down one column each). A lane whose addends are all zero, or whose
+ * error sum stayed exact, is settled here exactly as exact_sum2 settles it; the others go to exact_element.
+ */
+static void PC_FN(exact_lanes_sum2)(const PC_FN(exact_job) *x, size_t i, size_t j, PC_FN(exact_vl) want,
+                                    pc_accum_counts *cnt) {
+  typedef PC_FN(exact_vd) vd;
+  typedef PC_FN(exact_vl) vl;
+  typedef PC_FN(exact_vf) vf;
+  enum { DL = PC_EXACT_DL };
+  const pc_accum_args *g = x->g;
+  const size_t e = i * g->n + j, k = g->k, sap = g->sap, sbp = g->sbp, sbj = g->sbj;
+  const float *a = g->a + i * g->sai, *b = g->b + j * sbj;
+  vd s = {0}, t = {0};
+  if (g->accumulate) {
+    vf c0;
+    __builtin_memcpy(&c0, g->c + e, sizeof c0);
+    s = __builtin_convertvector(c0, vd);
+  }
+  vl nonzero = (vl)(s != 0), negative = (vl)s < 0, lost = {0};
+  for (size_t p = 0; p < k; p++) {
+    vd bv;
+    if (sbj == 1) {
+      vf h;
+      __builtin_memcpy(&h, b + p * sbp, sizeof h);
+      bv = __builtin_convertvector(h, vd);
+    } else
+      for (int l = 0; l < DL; l++) bv[l] = (double)b[p * sbp + (size_t)l * sbj];
+    const vd y = (double)a[p * sap] * bv;
+    nonzero |= (vl)(y != 0);
+    negative &= (vl)y < 0; /* the sign bit, zeros included */
+    const vd z = s + y, bz = z - s;
+    const vd err = (s - (z - bz)) + (y - bz);
+    s = z;
+    const vd u = t + err, bu = u - t;
+    lost |= (vl)(((t - (u - bu)) + (err - bu)) != 0);
+    t = u;
+  }
+  for (int l = 0; l < DL; l++) {
+    if (!want[l]) continue;
+    if (!nonzero[l]) PC_FN(acc_element_out)(x->md, g, i, j + l, negative[l] ? -0.0 : 0.0, cnt, 0);
+    else if (!lost[l]) PC_FN(acc_element_out)(x->md, g, i, j + l, PC_FN(acc_add_to_odd)(s[l], t[l], PC_ROUND_NEAREST), cnt, 0);
+    else PC_FN(exact_element)(x, i, j + l, cnt);
+  }
+}
+
+/*
  * Columns [j, j + DL) of row i with a float32 output, as exact_element computes them, a vector at a time: lanes
- * whose interval converts to one finite nonzero float are written here, the rest go to exact_element.
+ * whose interval converts to one finite nonzero float are written here, the rest go on to the compensated pass.
  */
 static void PC_FN(exact_fp32_lanes)(const PC_FN(exact_job) *x, size_t i, size_t j, pc_accum_counts *cnt) {
   typedef PC_FN(exact_vd) vd;
@@ -271,12 +318,12 @@ static void PC_FN(exact_fp32_lanes)(const PC_FN(exact_job) *x, size_t i, size_t 
     __builtin_memset(g->overflowed + e, 0, DL);
     return;
   }
-  for (int l = 0; l < DL; l++) {
+  for (int l = 0; l < DL; l++)
     if (ok[l]) {
       g->c[e + l] = flo[l];
       g->overflowed[e + l] = 0;
-    } else PC_FN(exact_element)(x, i, j + l, cnt);
-  }
+    }
+  PC_FN(exact_lanes_sum2)(x, i, j, ~ok, cnt);
 }
 
 /* Rows [b, e) of the epilogue. */
