@@ -415,6 +415,24 @@ static napi_value relu(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+typedef struct { const float *g; float *out; size_t rows, n; } sum_rows_ctx;
+static void sum_rows_range(void *c, size_t b, size_t e) {
+  sum_rows_ctx *x = (sum_rows_ctx *)c;
+  active->sum_rows(x->g, x->out, x->rows, x->n, b, e);
+}
+
+/* sumRows(g, out, rows, n): out[j] = the sum of column j of g ([rows, n]), down the rows in order */
+static napi_value sum_rows(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  sum_rows_ctx x;
+  size_t lg, lo;
+  if (!get_f32(env, argv[0], (float **)&x.g, &lg) || !get_f32(env, argv[1], &x.out, &lo) || !get_size(env, argv[2], &x.rows) ||
+      !get_size(env, argv[3], &x.n) || (double)lg < (double)x.rows * x.n || lo < x.n)
+    return fail(env, "precis addon: sumRows needs Float32Arrays g of rows·n and out of n elements");
+  run_units(sum_rows_range, &x, x.n, 4.0 * (double)x.rows, 16);
+  return NULL;
+}
+
 static int get_pool(napi_env env, napi_value v, pc_pool_geo *g) {
   size_t s[8];
   if (!get_sizes(env, v, 8, s)) return 0;
@@ -648,6 +666,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"col2im", NULL, col2im, NULL, NULL, NULL, napi_default, NULL},
     {"swap01", NULL, swap01, NULL, NULL, NULL, napi_default, NULL},
     {"relu", NULL, relu, NULL, NULL, NULL, napi_default, NULL},
+    {"sumRows", NULL, sum_rows, NULL, NULL, NULL, napi_default, NULL},
     {"maxPool", NULL, max_pool, NULL, NULL, NULL, napi_default, NULL},
     {"maxPoolBackward", NULL, max_pool_backward, NULL, NULL, NULL, napi_default, NULL},
     {"avgPool", NULL, avg_pool, NULL, NULL, NULL, napi_default, NULL},

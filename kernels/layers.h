@@ -160,6 +160,17 @@ static void PC_FN(pc_swap01)(const float *src, float *dst, size_t a, size_t b, s
   }
 }
 
+/* Columns [begin, end) of out: each summed from +0 down the rows of g ([rows, n], row-major) in order, every add in
+ * float32 (the reference's double add of two float32 values, rounded to float32 on the store, is the same), a
+ * vector of columns at a time. */
+static void PC_FN(pc_sum_rows)(const float *g, float *out, size_t rows, size_t n, size_t begin, size_t end) {
+  for (size_t j = begin; j < end; j++) out[j] = 0.0f;
+  for (size_t r = 0; r < rows; r++) {
+    const float *row = g + r * n;
+    for (size_t j = begin; j < end; j++) out[j] += row[j];
+  }
+}
+
 /* Elements [begin, end): relu (grad NULL) or its gradient, as src/backend/activation.ts. Both are selects and one
  * product, so the loops vectorise; relu keeps a NaN input's bits. */
 static void PC_FN(pc_relu)(const float *x, const float *grad, float *out, size_t begin, size_t end) {

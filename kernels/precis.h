@@ -140,6 +140,7 @@ typedef struct {
   void (*col2im)(const pc_conv_geo *g, const float *col, float *dx, size_t begin, size_t end);
   void (*swap01)(const float *src, float *dst, size_t a, size_t b, size_t inner, size_t begin, size_t end);
   void (*relu)(const float *x, const float *grad, float *out, size_t begin, size_t end);
+  void (*sum_rows)(const float *g, float *out, size_t rows, size_t n, size_t begin, size_t end);
   void (*max_pool)(const pc_pool_geo *g, const float *x, float *out, int32_t *arg, size_t begin, size_t end);
   void (*max_pool_backward)(const pc_pool_geo *g, const float *grad, const int32_t *arg, float *dx, size_t begin, size_t end);
   void (*avg_pool)(const pc_pool_geo *g, const float *x, float *out, size_t begin, size_t end);

@@ -12,6 +12,7 @@ const pc_kernels PC_FN(pc_kernels) = {
   PC_FN(pc_col2im),
   PC_FN(pc_swap01),
   PC_FN(pc_relu),
+  PC_FN(pc_sum_rows),
   PC_FN(pc_max_pool),
   PC_FN(pc_max_pool_backward),
   PC_FN(pc_avg_pool),

@@ -115,6 +115,10 @@ __attribute__((export_name("swap01"))) void swap01(const float *src, float *dst,
   PC_FN(pc_swap01)(src, dst, a, b, inner, 0, a * b);
 }
 
+__attribute__((export_name("sum_rows"))) void sum_rows(const float *g, float *out, size_t rows, size_t n) {
+  PC_FN(pc_sum_rows)(g, out, rows, n, 0, n);
+}
+
 /* grad = 0 (a null pointer): relu; else its gradient */
 __attribute__((export_name("relu"))) void relu(const float *x, const float *grad, float *out, size_t n) {
   PC_FN(pc_relu)(x, grad, out, 0, n);

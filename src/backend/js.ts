@@ -10,6 +10,7 @@ import { PhiloxStream } from '../rng/philox.js';
 import { referenceAccumulate } from '../precision/accumulator-reference.js';
 import { checkAccumulate } from './accumulate.js';
 import { checkRelu, referenceRelu, referenceReluBackward } from './activation.js';
+import { checkSumRows, referenceSumRows } from './reduce.js';
 import { checkConv, checkSwap01, referenceCol2im, referenceIm2col, referenceSwap01 } from './conv.js';
 import { checkGemm, referenceGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
@@ -104,6 +105,10 @@ export const jsKernels: Kernels = {
   swap01(src, dst, a, b, inner) {
     checkSwap01(src, dst, a, b, inner);
     referenceSwap01(src, dst, a, b, inner);
+  },
+  sumRows(g, out, rows, n) {
+    checkSumRows(g, out, rows, n);
+    referenceSumRows(g, out, rows, n);
   },
   relu(x, y) {
     checkRelu('relu', [x], y);

@@ -86,6 +86,8 @@ export interface Kernels {
   col2im(col: Float32Array, dx: Float32Array, g: ConvGeometry): void;
   /** dst [B, A, inner] from src [A, B, inner]. */
   swap01(src: Float32Array, dst: Float32Array, a: number, b: number, inner: number): void;
+  /** out[j] = Σ over rows of g[r·n + j], in row order from +0 (see reduce.ts); every one of out's first n written. */
+  sumRows(g: Float32Array, out: Float32Array, rows: number, n: number): void;
   /** y = relu(x) (see activation.ts). */
   relu(x: Float32Array, y: Float32Array): void;
   /** dx = grad where x > 0, grad·0 elsewhere (see activation.ts). */

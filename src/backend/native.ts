@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { UnsupportedError } from '../errors.js';
 import { checkAccumulate } from './accumulate.js';
 import { checkRelu } from './activation.js';
+import { checkSumRows } from './reduce.js';
 import { checkConv, checkSwap01, convParams } from './conv.js';
 import { checkGemm } from './gemm.js';
 import type { Kernels, QuantizeCounts } from './kernels.js';
@@ -27,6 +28,7 @@ interface Addon {
   col2im(col: Float32Array, dx: Float32Array, geo: Float64Array): void;
   swap01(src: Float32Array, dst: Float32Array, sizes: Float64Array): void;
   relu(x: Float32Array, grad: Float32Array | null, out: Float32Array): void;
+  sumRows(g: Float32Array, out: Float32Array, rows: number, n: number): void;
   maxPool(x: Float32Array, out: Float32Array, arg: Int32Array, geo: Float64Array): void;
   maxPoolBackward(grad: Float32Array, arg: Int32Array, dx: Float32Array, geo: Float64Array): void;
   avgPool(x: Float32Array, out: Float32Array, geo: Float64Array): void;
@@ -54,7 +56,7 @@ export function loadNativeKernels(): NativeKernels {
   } catch (e) {
     throw new UnsupportedError(`native addon failed to load: ${(e as Error).message}`, 'rebuild it with `node scripts/build-kernels.mjs native`');
   }
-  if (typeof addon.gemm !== 'function' || typeof addon.avgPoolBackward !== 'function' || typeof addon.relu !== 'function' ||
+  if (typeof addon.gemm !== 'function' || typeof addon.avgPoolBackward !== 'function' || typeof addon.relu !== 'function' || typeof addon.sumRows !== 'function' ||
     typeof addon.accumulate !== 'function') {
     throw new UnsupportedError('native addon is stale (it lacks gemm, the layer kernels or the accumulator kernel)', 'rebuild it with `node scripts/build-kernels.mjs native`');
   }
@@ -98,6 +100,10 @@ export function loadNativeKernels(): NativeKernels {
     swap01(src, dst, a, b, inner) {
       checkSwap01(src, dst, a, b, inner);
       addon.swap01(src, dst, Float64Array.of(a, b, inner));
+    },
+    sumRows(g, out, rows, n) {
+      checkSumRows(g, out, rows, n);
+      addon.sumRows(g, out, rows, n);
     },
     relu(x, y) {
       checkRelu('relu', [x], y);

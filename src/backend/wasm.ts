@@ -15,6 +15,7 @@ import { setFlagsFromString } from 'node:v8';
 import { UnsupportedError } from '../errors.js';
 import { AP, checkAccumulate } from './accumulate.js';
 import { checkRelu } from './activation.js';
+import { checkSumRows } from './reduce.js';
 import { checkConv, checkSwap01, convParams } from './conv.js';
 import { checkGemm } from './gemm.js';
 import type { ConvGeometry, Kernels, PoolGeometry, QuantizeCounts } from './kernels.js';
@@ -43,6 +44,7 @@ interface WasmExports {
   col2im(col: number, dx: number): void;
   swap01(src: number, dst: number, a: number, b: number, inner: number): void;
   relu(x: number, grad: number, out: number, n: number): void;
+  sum_rows(g: number, out: number, rows: number, n: number): void;
   max_pool(x: number, out: number, arg: number): void;
   max_pool_backward(grad: number, arg: number, dx: number): void;
   avg_pool(x: number, out: number): void;
@@ -102,7 +104,7 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
     throw new UnsupportedError('this JavaScript engine cannot run the SIMD128 wasm kernels', 'use PRECIS_BACKEND=js or a newer Node.js');
   }
   const w = x;
-  if (w.param_count() !== P.COUNT || typeof w.gemm !== 'function' || typeof w.avg_pool_backward !== 'function' || typeof w.relu !== 'function' ||
+  if (w.param_count() !== P.COUNT || typeof w.gemm !== 'function' || typeof w.avg_pool_backward !== 'function' || typeof w.relu !== 'function' || typeof w.sum_rows !== 'function' ||
       typeof w.accumulate !== 'function' || typeof w.accumulate_workspace !== 'function' || w.accum_param_count() !== AP.COUNT) {
     throw new UnsupportedError('wasm kernels are stale (parameter counts, gemm, layer or accumulator kernel exports)', 'rebuild them with `node scripts/build-kernels.mjs wasm`');
   }
@@ -230,6 +232,13 @@ export function loadWasmKernels(variant: WasmVariant = 'auto'): Kernels {
       heap.set(src.subarray(0, n), ps / 4);
       w.swap01(ps, pd, a, b, inner);
       out(dst, pd, n);
+    },
+    sumRows(g, outSums, rows, n) {
+      checkSumRows(g, outSums, rows, n);
+      const [pg, po] = place('sumRows', [4 * rows * n, 4 * n]);
+      heap.set(g.subarray(0, rows * n), pg / 4);
+      w.sum_rows(pg, po, rows, n);
+      out(outSums, po, n);
     },
     relu(x, y) {
       checkRelu('relu', [x], y);

@@ -131,6 +131,15 @@ test('relu and its gradient: js = wasm = native, specials included, across the t
   }
 });
 
+test('sumRows: js = wasm = native, specials and cancellations included, across the threading threshold', (t) => {
+  if (!requireBackends(t)) return;
+  for (const [rows, n] of [[0, 5], [3, 0], [1, 1], [7, 33], [100, 1000], [257, 3001]]) {
+    // out starts as NaN: every one of its n entries must be written, from +0
+    compare(`sumRows ${rows}x${n}`, [values(rows * n, { special: rows < 100 }), new Float32Array(n).fill(NaN)],
+      (k, [g, out]) => k.sumRows(g as Float32Array, out as Float32Array, rows, n));
+  }
+});
+
 test('im2col places the receptive fields and col2im is its adjoint (hand-checked on js)', () => {
   // x = 1..9 on a 3×3 image, 2×2 kernel, padding 1, stride 2: outputs at rows/cols -1 and 1
   const g = convGeometry([1, 1, 3, 3, 2, 2, 2, 1]);
@@ -195,6 +204,7 @@ test('every backend rejects bad layer-kernel arguments the same way', (t) => {
     assert.throws(() => k.im2col(new Float32Array(16), new Float32Array(36), { ...conv, OH: 3 }), /not the output/, label);
     assert.throws(() => k.swap01(new Float32Array(5), new Float32Array(6), 2, 3, 1), RangeError, label);
     assert.throws(() => k.relu(new Float32Array(5), new Float32Array(6)), RangeError, label);
+    assert.throws(() => k.sumRows(new Float32Array(5), new Float32Array(3), 2, 3), RangeError, label);
     assert.throws(() => k.reluBackward(shared.subarray(0, 4), new Float32Array(4), shared.subarray(2, 6)), /overlap/, label);
     assert.throws(() => k.maxPool2d(new Float32Array(16), new Float32Array(4), new Int32Array(3), pool), RangeError, label);
     assert.throws(() => k.maxPool2dBackward(new Float32Array(4), Int32Array.of(0, 1, 16, 2), new Float32Array(16), pool), /outside its/, label);

@@ -1,4 +1,6 @@
 /** Matrix products: matmul (2-D and batched) and the fully connected layer's fused x·Wᵀ + b. */
+import { getBackend } from '../../backend/index.js';
+import { referenceSumRows } from '../../backend/reduce.js';
 import { OptionError } from '../../errors.js';
 import { accumulateGrad, opResult } from '../autograd.js';
 import { gemm, layerGemm, maskGradient, type Product } from '../gemm.js';
@@ -88,12 +90,10 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: L
   });
 }
 
-/** Σ over rows of an [N, n] array, row by row in order. */
+/** Σ over rows of an [N, n] array, row by row in order (src/backend/reduce.ts): float32 on the backend's kernel. */
 export function sumRows(g: FloatArray, rows: number, n: number, dtype: DType): FloatArray {
   const out = alloc(dtype, n);
-  for (let r = 0; r < rows; r++) {
-    const o = r * n;
-    for (let j = 0; j < n; j++) out[j] += g[o + j];
-  }
+  if (g instanceof Float32Array && out instanceof Float32Array) getBackend().sumRows(g, out, rows, n);
+  else referenceSumRows(g, out, rows, n);
   return out;
 }
