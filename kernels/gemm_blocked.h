@@ -26,8 +26,9 @@
 #define PC_BLK_NC 4096
 /* rows of A packed at once: bounds the packed-A buffer for very tall A */
 #define PC_BLK_MBIG (PC_BLK_MC * 8)
-/* a block (MBIG x NC x KC at most) with fewer multiply-adds runs on the calling thread: two pool wake-ups cost more */
-#define PC_BLK_PARALLEL_FMAS ((size_t)1 << 20)
+/* a block (MBIG x NC x KC at most) with fewer multiply-adds runs on the calling thread: two pool passes (a few
+ * microseconds each, the pool spinning between jobs) would cost more */
+#define PC_BLK_PARALLEL_FMAS ((size_t)1 << 17)
 
 typedef PC_BLK_T PC_BLK_FN(blk_v) __attribute__((vector_size(PC_VBYTES)));
 
