@@ -263,9 +263,57 @@ static inline __attribute__((always_inline)) void PC_FN(max_pool_inside)(const s
   }
 }
 
+/* 2×2 windows, stride 2, no padding (LeNet's and most CNNs' pooling): four outputs at a time in 128-bit vectors
+ * (every ISA and wasm has them), each window's four values de-interleaved from its two input rows and visited in
+ * scan order with max_step's rule; the row's last OW mod 4 outputs go one at a time. */
+static void PC_FN(max_pool_2x2)(const pc_pool_geo *g, const float *x, float *out, int32_t *arg, size_t begin, size_t end) {
+  typedef float f4 __attribute__((vector_size(16)));
+  typedef int32_t i4 __attribute__((vector_size(16)));
+  const size_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
+  const i4 lane2 = {0, 2, 4, 6};
+  for (size_t u = begin; u < end; u++) {
+    const float *X = x + u * H * W;
+    size_t o = u * OH * OW;
+    for (size_t oh = 0; oh < OH; oh++) {
+      const size_t r0 = 2 * oh * W;
+      size_t ow = 0;
+      for (; ow + 4 <= OW; ow += 4, o += 4) {
+        f4 t0, t1, b0, b1;
+        __builtin_memcpy(&t0, X + r0 + 2 * ow, 16);
+        __builtin_memcpy(&t1, X + r0 + 2 * ow + 4, 16);
+        __builtin_memcpy(&b0, X + r0 + W + 2 * ow, 16);
+        __builtin_memcpy(&b1, X + r0 + W + 2 * ow + 4, 16);
+        const f4 cand[4] = {__builtin_shufflevector(t0, t1, 0, 2, 4, 6), __builtin_shufflevector(t0, t1, 1, 3, 5, 7),
+                            __builtin_shufflevector(b0, b1, 0, 2, 4, 6), __builtin_shufflevector(b0, b1, 1, 3, 5, 7)};
+        const i4 first = (i4){0} + (int32_t)(r0 + 2 * ow) + lane2;
+        const i4 offs[4] = {(i4){0}, (i4){0} + 1, (i4){0} + (int32_t)W, (i4){0} + (int32_t)W + 1};
+        f4 best = cand[0];
+        i4 at = first;
+        for (int c = 1; c < 4; c++) {
+          /* once best is NaN nothing replaces it; a NaN candidate replaces a number */
+          const i4 take = (cand[c] > best) | ((cand[c] != cand[c]) & (best == best));
+          best = (f4)((take & (i4)cand[c]) | (~take & (i4)best));
+          at = (take & (first + offs[c])) | (~take & at);
+        }
+        __builtin_memcpy(out + o, &best, 16);
+        __builtin_memcpy(arg + o, &at, 16);
+      }
+      for (; ow < OW; ow++, o++) {
+        const size_t i0 = r0 + 2 * ow;
+        float best = -__builtin_inff();
+        uint32_t at = (uint32_t)i0;
+        for (size_t kh = 0; kh < 2; kh++)
+          for (size_t kw = 0; kw < 2; kw++) PC_FN(max_step)(X[i0 + kh * W + kw], (uint32_t)(i0 + kh * W + kw), &best, &at);
+        out[o] = best;
+        arg[o] = (int32_t)at;
+      }
+    }
+  }
+}
+
 static void PC_FN(pc_max_pool)(const pc_pool_geo *g, const float *x, float *out, int32_t *arg, size_t begin, size_t end) {
   const size_t K = g->k, S = g->stride, P = g->pad;
-  if (K == 2 && S == 2 && P == 0) PC_FN(max_pool_inside)(2, 2, g, x, out, arg, begin, end);
+  if (K == 2 && S == 2 && P == 0) PC_FN(max_pool_2x2)(g, x, out, arg, begin, end);
   else if (K == 3 && S == 2 && P == 0) PC_FN(max_pool_inside)(3, 2, g, x, out, arg, begin, end);
   else if (K == 3 && S == 3 && P == 0) PC_FN(max_pool_inside)(3, 3, g, x, out, arg, begin, end);
   else PC_FN(max_pool_planes)(K, S, P, g, x, out, arg, begin, end);

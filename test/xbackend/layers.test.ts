@@ -159,7 +159,7 @@ test('im2col places the receptive fields and col2im is its adjoint (hand-checked
 /** [planes, H, W, K, stride, padding] */
 const POOLS: [number, number, number, number, number, number][] = [
   [1, 1, 1, 1, 1, 0], [3, 4, 4, 2, 2, 0], [2, 5, 7, 3, 2, 1], [4, 6, 6, 3, 1, 1], [2, 7, 5, 2, 3, 1],
-  [384, 24, 24, 2, 2, 0], [5, 9, 9, 4, 3, 2], [6, 8, 8, 2, 1, 0],
+  [384, 24, 24, 2, 2, 0], [5, 9, 9, 4, 3, 2], [6, 8, 8, 2, 1, 0], [3, 9, 19, 2, 2, 0], [70, 28, 28, 2, 2, 0],
 ];
 
 function poolGeometry([planes, H, W, K, stride, padding]: readonly number[]): PoolGeometry {
