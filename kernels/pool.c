@@ -1,6 +1,7 @@
 #include "pool.h"
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #if defined(__x86_64__) || defined(_M_X64)
@@ -13,15 +14,45 @@
 #define PC_MAX_THREADS 256
 
 /*
+ * A job is `tasks` calls fn(ctx, t). Whoever claims a task runs it: the
+ * caller claims tasks too, and the job is over when every task has run, not
+ * when every worker has looked in, so a worker the OS has not scheduled
+ * (another process busy on the cores) never holds the caller up unless it is
+ * inside a task.
+ *
+ * Tasks are claimed from one 64-bit ticket: the job's generation (high 32
+ * bits), its task count (16 bits) and the next task (16 bits). A claim is a
+ * compare-and-swap that also checks the generation, so a worker that looks
+ * in late can never take a task of a later job for one of an earlier job;
+ * and the caller publishes a new job only once every claimed task has run,
+ * so the job's fn and ctx are stable while anyone holds one of its tasks.
+ *
  * Waking a sleeping thread (a futex) costs tens of microseconds on a shared
  * VM, as much as a small kernel's whole work, and the training loop runs
  * jobs back to back (a GEMM's packing pass, then its compute pass, per k
- * block). So a worker that finishes a job, and the caller waiting for one,
- * spin for a while (PC_SPIN_NS, by the clock: a pause instruction lasts
- * anywhere from 10 to 150 cycles) before they sleep: back-to-back jobs then
- * start and end without a system call, and an idle pool costs nothing.
+ * block). So a worker between jobs, and the caller waiting for its job's
+ * last tasks, spin for a while (PC_SPIN_NS, by the clock) before they sleep:
+ * back-to-back jobs then start and end without a system call, and an idle
+ * pool costs nothing.
  */
 #define PC_SPIN_NS 30000
+#define PC_MAX_TASKS 0xffffu
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
+static pthread_t workers[PC_MAX_THREADS];
+static int n_workers = 0;            /* threads besides the caller */
+static _Atomic uint64_t ticket;      /* generation << 32 | tasks << 16 | next task */
+static pc_task_fn job_fn;
+static void *job_ctx;
+static atomic_size_t finished;       /* tasks of the current job that have run */
+static atomic_int quitting;
+static int sleepers = 0;             /* workers waiting on `wake` (under lock) */
+static int caller_waiting = 0;       /* the caller waits on `done` (under lock) */
+static size_t job_tasks;             /* the caller's copy (read only by the caller) */
+
+static inline uint32_t generation_of(uint64_t t) { return (uint32_t)(t >> 32); }
 
 static long long now_ns(void) {
   struct timespec t;
@@ -42,69 +73,56 @@ static int spin_while(int (*pending)(const void *), const void *arg) {
   }
 }
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
-static pthread_t workers[PC_MAX_THREADS];
-static int n_workers = 0;        /* threads besides the caller */
-static atomic_ulong generation;  /* bumped (under lock) once per job, after the job is set up */
-static pc_task_fn job_fn;
-static void *job_ctx;
-static size_t job_tasks;
-static atomic_size_t next_task;
-static atomic_int busy;          /* workers still inside the current job */
-static atomic_int quitting;
-static int sleepers = 0;         /* workers waiting on `wake` (under lock) */
-static int caller_waiting = 0;   /* the caller waits on `done` (under lock) */
-
-static void drain(void) {
+/* Runs tasks of generation `gen` until none is left to claim; each one run is counted in `finished`. */
+static void work_on(uint32_t gen) {
+  uint64_t t = atomic_load_explicit(&ticket, memory_order_acquire);
   for (;;) {
-    size_t t = atomic_fetch_add(&next_task, 1);
-    if (t >= job_tasks) return;
-    job_fn(job_ctx, t);
+    if (generation_of(t) != gen) return;
+    const uint32_t next = (uint32_t)(t & 0xffffu), tasks = (uint32_t)((t >> 16) & 0xffffu);
+    if (next >= tasks) return;
+    if (!atomic_compare_exchange_weak_explicit(&ticket, &t, t + 1, memory_order_acq_rel, memory_order_acquire)) continue;
+    job_fn(job_ctx, next);
+    if (atomic_fetch_add_explicit(&finished, 1, memory_order_acq_rel) + 1 == tasks) {
+      pthread_mutex_lock(&lock);
+      if (caller_waiting) pthread_cond_signal(&done);
+      pthread_mutex_unlock(&lock);
+    }
+    t = atomic_load_explicit(&ticket, memory_order_acquire);
   }
 }
 
-static unsigned long start_generation[PC_MAX_THREADS];
-
 static int no_new_job(const void *seen) {
-  return atomic_load_explicit(&generation, memory_order_acquire) == *(const unsigned long *)seen &&
+  return generation_of(atomic_load_explicit(&ticket, memory_order_acquire)) == *(const uint32_t *)seen &&
          !atomic_load_explicit(&quitting, memory_order_relaxed);
 }
 
-static int workers_busy(const void *unused) {
+static int tasks_running(const void *unused) {
   (void)unused;
-  return atomic_load_explicit(&busy, memory_order_acquire) > 0;
+  return atomic_load_explicit(&finished, memory_order_acquire) < job_tasks;
 }
 
 /* The generation after `seen`, once the caller publishes it: spinning first, then asleep. */
-static unsigned long next_generation(unsigned long seen) {
-  unsigned long g;
-  if (!spin_while(no_new_job, &seen)) return atomic_load_explicit(&generation, memory_order_acquire);
-  /* the caller bumps the generation and checks `sleepers` under the lock, so this cannot miss a job */
+static uint32_t next_generation(uint32_t seen) {
+  uint32_t g;
+  if (!spin_while(no_new_job, &seen)) return generation_of(atomic_load_explicit(&ticket, memory_order_acquire));
+  /* the caller publishes a job and checks `sleepers` under the lock, so this cannot miss one */
   pthread_mutex_lock(&lock);
   sleepers++;
-  while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen && !atomic_load(&quitting))
+  while ((g = generation_of(atomic_load_explicit(&ticket, memory_order_acquire))) == seen && !atomic_load(&quitting))
     pthread_cond_wait(&wake, &lock);
   sleepers--;
   pthread_mutex_unlock(&lock);
   return g;
 }
 
+static uint32_t start_generation[PC_MAX_THREADS];
+
 static void *worker_main(void *arg) {
-  /* A worker joins the jobs that start after it: starting from 0 would make it run (and count itself
-   * out of) a generation it was never counted into, letting a later job return before its tasks end. */
-  unsigned long seen = *(const unsigned long *)arg;
+  uint32_t seen = *(const uint32_t *)arg;
   for (;;) {
-    const unsigned long g = next_generation(seen);
+    seen = next_generation(seen);
     if (atomic_load(&quitting)) break;
-    seen = g;
-    drain();
-    if (atomic_fetch_sub_explicit(&busy, 1, memory_order_acq_rel) == 1) {
-      pthread_mutex_lock(&lock);
-      if (caller_waiting) pthread_cond_signal(&done);
-      pthread_mutex_unlock(&lock);
-    }
+    work_on(seen);
   }
   return NULL;
 }
@@ -125,7 +143,7 @@ int pc_pool_set_threads(int n) {
   if (n - 1 == n_workers) return n;
   stop_all();
   for (int i = 0; i < n - 1; i++) {
-    start_generation[i] = atomic_load(&generation);
+    start_generation[i] = generation_of(atomic_load(&ticket));
     if (pthread_create(&workers[i], NULL, worker_main, &start_generation[i]) != 0) break;
     n_workers++;
   }
@@ -135,24 +153,24 @@ int pc_pool_set_threads(int n) {
 int pc_pool_threads(void) { return n_workers + 1; }
 
 void pc_pool_run(pc_task_fn fn, void *ctx, size_t tasks) {
-  if (n_workers == 0 || tasks <= 1) {
+  if (n_workers == 0 || tasks <= 1 || tasks > PC_MAX_TASKS) {
     for (size_t t = 0; t < tasks; t++) fn(ctx, t);
     return;
   }
   job_fn = fn;
   job_ctx = ctx;
   job_tasks = tasks;
-  atomic_store(&next_task, 0);
-  atomic_store(&busy, n_workers);
+  atomic_store_explicit(&finished, 0, memory_order_relaxed);
+  const uint32_t gen = generation_of(atomic_load_explicit(&ticket, memory_order_relaxed)) + 1;
   pthread_mutex_lock(&lock);
-  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+  atomic_store_explicit(&ticket, (uint64_t)gen << 32 | (uint64_t)tasks << 16, memory_order_release);
   if (sleepers) pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&lock);
-  drain();
-  if (spin_while(workers_busy, NULL)) {
+  work_on(gen);
+  if (spin_while(tasks_running, NULL)) {
     pthread_mutex_lock(&lock);
     caller_waiting = 1;
-    while (atomic_load_explicit(&busy, memory_order_acquire) > 0) pthread_cond_wait(&done, &lock);
+    while (atomic_load_explicit(&finished, memory_order_acquire) < tasks) pthread_cond_wait(&done, &lock);
     caller_waiting = 0;
     pthread_mutex_unlock(&lock);
   }
