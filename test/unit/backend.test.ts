@@ -15,6 +15,7 @@ import {
   OptionError, UnsupportedError, getBackend, loadBackend, probeBackends, quantize, setBackend,
 } from '../../src/index.js';
 import { isNative } from '../../src/backend/index.js';
+import { jsKernels } from '../../src/backend/js.js';
 import { ON_CI, requireBackends } from '../xbackend/backends.js';
 
 const INDEX_URL = new URL('../../src/index.js', import.meta.url).href;
@@ -138,6 +139,36 @@ test('the native addon: ISA switching and thread counts', (t) => {
     assert.equal(k.setThreads(0), 1, 'fewer than one thread means one');
   } finally {
     k.setIsa('best');
+    k.setThreads(threads);
+  }
+});
+
+test('the native thread pool: thousands of back-to-back jobs of every size, at 2 to 4 threads, give the reference\'s results', (t) => {
+  if (!requireBackends(t, ['native'])) return;
+  const k = loadBackend('native');
+  const threads = k.threads();
+  // sumRows splits its columns into tasks once a call moves 64 KiB; 1..4 threads on any core count
+  const rows = 40, n = 5000, g = new Float32Array(rows * n).map((_, i) => ((i * 2654435761) % 1000) / 7 - 70);
+  const want = new Float32Array(n), got = new Float32Array(n);
+  jsKernels.sumRows(g, want, rows, n);
+  try {
+    for (const th of [2, 3, 4, 1, 2]) {
+      k.setThreads(th);
+      for (let rep = 0; rep < 2000; rep++) {
+        const cols = 1 + ((rep * 7919) % n); // jobs from one task to many, back to back
+        got.fill(NaN);
+        k.sumRows(g, got, rows, cols);
+        if (rep % 97 === 0) {
+          const ref = new Float32Array(cols);
+          jsKernels.sumRows(g, ref, rows, cols);
+          assert.deepEqual(got.subarray(0, cols), ref, `threads ${th}, ${cols} columns`);
+        }
+        assert.ok(!got.subarray(0, cols).some(Number.isNaN), `threads ${th}, ${cols} columns: every task ran`);
+      }
+      k.sumRows(g, got, rows, n);
+      assert.deepEqual(got, want, `threads ${th}`);
+    }
+  } finally {
     k.setThreads(threads);
   }
 });
