@@ -656,24 +656,25 @@ static void PC_FN(acc_exact_tile)(const PC_FN(acc_model) *md, const pc_accum_arg
 /* ---- per-add float accumulators, vectorised: lanes are columns ---- */
 
 /*
- * A float grid in double lanes, for round_grid's arithmetic on an input whose
- * double is normal or zero. The step 2^t is max(2^e · 2^-M, 2^tmin) from a's
- * exponent bits, and 2^-t is its bit complement, so both are the exact powers
- * the scalar path builds; with 1 <= M <= 51 a scaled value is below 2^52,
- * where adding and subtracting 2^52 rounds it to an integer. A lane whose
- * input is Inf, NaN or subnormal, or whose overflow gives Inf or NaN, returns
- * NaN: NaN survives every later add, and marks the element for the scalar path.
+ * A float grid in double lanes, for round_grid's arithmetic. The step 2^t is
+ * max(2^e · 2^-M, 2^tmin) from a's exponent bits (a subnormal a has e bits 0
+ * and gets 2^tmin, as the scalar t = max(e - M, tmin) does), and 2^-t is its
+ * bit complement, so both are the exact powers the scalar path builds; with
+ * 1 <= M <= 51 a scaled value is below 2^52. Limits below 2^1000 keep every
+ * sum of an accumulator value and a product finite. A lane whose input is
+ * Inf or NaN, or whose overflow gives Inf or NaN, returns NaN: NaN survives
+ * every later add, and marks the element for the scalar path.
  */
 typedef struct {
   double ulp, step_min, max_pos, max_neg, flush_below, rscale;
-  int64_t sign_zero;
-  int special, rshift;
+  int signed_zero, special, asymmetric, rshift;
 } PC_FN(acc_vgrid);
 
 /* whether the vector rounding reproduces this rounder's round_grid (see acc_vgrid) */
 static int PC_FN(acc_vgrid_ok)(const PC_FN(acc_rounder) *r) {
   return r->family == AR_FAMILY_FLOAT && !r->wrap && !(r->flags & PC_GRID_EXP_PARITY) && r->M >= 1 && r->M <= 51 &&
-         r->tmin >= -1022 && r->tmin <= 52 && r->mode >= PC_ROUND_NEAREST && r->mode <= PC_ROUND_STOCHASTIC;
+         r->tmin >= -1022 && r->tmin <= 52 && r->max_pos < 1e300 && r->max_neg < 1e300 && r->mode >= PC_ROUND_NEAREST &&
+         r->mode <= PC_ROUND_STOCHASTIC;
 }
 
 static PC_FN(acc_vgrid) PC_FN(acc_vgrid_from)(const PC_FN(acc_rounder) *r) {
@@ -682,12 +683,13 @@ static PC_FN(acc_vgrid) PC_FN(acc_vgrid_from)(const PC_FN(acc_rounder) *r) {
   v.step_min = PC_FN(acc_pow2)(r->tmin);
   v.max_pos = r->max_pos;
   v.max_neg = r->max_neg;
+  v.asymmetric = r->max_pos != r->max_neg;
   /* q < flush_below: q == 0, or below the normal range when flushing */
   v.flush_below = (r->flush || (r->flags & PC_GRID_FLUSH)) && r->min_normal > 4.9406564584124654e-324 ? r->min_normal
                                                                                                       : 4.9406564584124654e-324;
   v.rscale = r->mode == PC_ROUND_STOCHASTIC ? PC_FN(acc_pow2)(r->R) : 0;
   v.rshift = r->mode == PC_ROUND_STOCHASTIC ? 32 - r->R : 0;
-  v.sign_zero = (r->flags & PC_GRID_SIGNED_ZERO) ? INT64_MIN : 0;
+  v.signed_zero = (r->flags & PC_GRID_SIGNED_ZERO) != 0;
   v.special = !r->saturate && (r->flags & (PC_GRID_INF | PC_GRID_NAN)) != 0;
   return v;
 }
@@ -701,6 +703,30 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vsel)(PC_FN
   return (PC_FN(acc_vd))(((PC_FN(acc_vl))a & m) | ((PC_FN(acc_vl))b & ~m));
 }
 
+/* Rounding to an integer and the larger of two lanes (neither a NaN here), in one instruction where the ISA has one;
+ * the fallbacks are exact for 0 <= x < 2^52, the only range they see. */
+#if defined(__wasm__)
+#define PC_ACC_RINT(x) __builtin_elementwise_roundeven(x)
+#define PC_ACC_FLOOR(x) __builtin_elementwise_floor(x)
+#define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))__builtin_wasm_pmax_f64x2((a), (b)))
+#elif PC_VBYTES == 64
+#define PC_ACC_RINT(x) ((PC_FN(acc_vd))_mm512_roundscale_pd((__m512d)(x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+#define PC_ACC_FLOOR(x) ((PC_FN(acc_vd))_mm512_roundscale_pd((__m512d)(x), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
+#define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm512_max_pd((__m512d)(a), (__m512d)(b)))
+#elif PC_VBYTES == 32
+#define PC_ACC_RINT(x) ((PC_FN(acc_vd))_mm256_round_pd((__m256d)(x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+#define PC_ACC_FLOOR(x) ((PC_FN(acc_vd))_mm256_round_pd((__m256d)(x), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
+#define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm256_max_pd((__m256d)(a), (__m256d)(b)))
+#else
+#define PC_ACC_RINT(x) (((x) + PC_ACC_TWO52) - PC_ACC_TWO52)
+#define PC_ACC_FLOOR(x) PC_FN(acc_vfloor)(x)
+#define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm_max_pd((__m128d)(a), (__m128d)(b)))
+static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vfloor)(PC_FN(acc_vd) x) {
+  const PC_FN(acc_vd) r = PC_ACC_RINT(x);
+  return r - (PC_FN(acc_vd))((PC_FN(acc_vl))((PC_FN(acc_vd)){0} + 1.0) & (PC_FN(acc_vl))(r > x));
+}
+#endif
+
 /*
  * round_grid on each lane; `mode` is a compile-time constant at every call
  * site. rnd holds the random word in its low 32 bits (stochastic only); ov and
@@ -711,20 +737,14 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
                       PC_FN(acc_vl) *un) {
   typedef PC_FN(acc_vd) vd;
   typedef PC_FN(acc_vl) vl;
-  const vd one = (vd){0} + 1.0;
   const vl sign = (vl)x & PC_ACC_SIGN;
   const vd a = (vd)((vl)x & INT64_MAX);
-  const vl zero = (vl)(a == 0);
-  const vl ok = (vl)(a >= 2.2250738585072014e-308) & (vl)(a <= 1.7976931348623157e308);
-  const vd e2 = (vd)((vl)a & 0x7ff0000000000000ll);
-  const vd up_ulp = e2 * G->ulp;
-  const vd step = PC_FN(acc_vsel)((vl)(up_ulp > G->step_min), up_ulp, (vd){0} + G->step_min);
+  const vd step = PC_ACC_MAX((vd)((vl)a & 0x7ff0000000000000ll) * G->ulp, (vd){0} + G->step_min);
   const vd s = a * (vd)(0x7fe0000000000000ll - (vl)step);
-  const vd r = (s + PC_ACC_TWO52) - PC_ACC_TWO52; /* s to the nearest integer, ties to even */
   vd steps;
-  if (mode == PC_ROUND_NEAREST) steps = r;
+  if (mode == PC_ROUND_NEAREST) steps = PC_ACC_RINT(s);
   else {
-    const vd lo = r - (vd)((vl)one & (vl)(r > s));
+    const vd lo = PC_ACC_FLOOR(s);
     const vd frac = s - lo;
     vl up;
     if (mode == PC_ROUND_AWAY) up = (vl)(frac >= 0.5);
@@ -737,13 +757,14 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
       const vd n1 = (vd)(n | 0x4330000000000000ll) - (PC_ACC_TWO52 - 1);
       up = (vl)(frac * G->rscale >= n1);
     }
-    steps = lo + (vd)((vl)one & up);
+    steps = lo + (vd)((vl)((vd){0} + 1.0) & up);
   }
   const vd q = steps * step;
-  const vd max = PC_FN(acc_vsel)(sign != 0, (vd){0} + G->max_neg, (vd){0} + G->max_pos);
+  const vd max = G->asymmetric ? PC_FN(acc_vsel)(sign != 0, (vd){0} + G->max_neg, (vd){0} + G->max_pos) : (vd){0} + G->max_pos;
   const vl over = (vl)(q > max);
-  const vl flushed = ~over & ~zero & (vl)(q < G->flush_below);
-  vl bad = ~(ok | zero);
+  /* a zero input has q = 0 and no event */
+  const vl flushed = ~over & (vl)(q < G->flush_below) & (vl)(a != 0);
+  vl bad = ~(vl)(a <= 1.7976931348623157e308);
   if (G->special) {
     /* toward zero saturates, else the element goes to Inf or NaN, which the scalar path carries */
     vl toward = (vl){0};
@@ -752,26 +773,37 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
     else if (mode == PC_ROUND_UP) toward = sign != 0;
     bad |= over & ~toward;
   }
-  const vd mag = PC_FN(acc_vsel)(over, max, PC_FN(acc_vsel)(flushed | zero, (vd){0}, q));
-  const vl zmag = (vl)(mag == 0);
-  const vl keep = (zmag & sign & G->sign_zero) | (~zmag & sign);
+  const vd mag = PC_FN(acc_vsel)(over, max, (vd)((vl)q & ~flushed));
+  vl keep = sign;
+  if (!G->signed_zero) keep &= ~(vl)(mag == 0);
   *ov = over;
   *un = flushed;
-  return PC_FN(acc_vsel)(bad, (vd){0} + __builtin_nan(""), (vd)((vl)mag | keep));
+  return (vd)((vl)mag | keep | bad); /* all ones: a NaN */
 }
 
-/* acc_add_to_odd on each lane (an Inf or NaN sum stays as it is) */
+/* acc_add_to_odd on each lane (an Inf or NaN sum stays Inf or NaN) */
 static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vadd_to_odd)(PC_FN(acc_vd) a, PC_FN(acc_vd) b, const int mode) {
   typedef PC_FN(acc_vd) vd;
   typedef PC_FN(acc_vl) vl;
+#if PC_VBYTES == 64 && !defined(__wasm__)
+  /* rounded toward zero, with the sticky bit in the last place where the sum was inexact (its upward and downward
+   * roundings differ); no finite sum here overflows (acc_vgrid), so toward zero never turns Inf into a finite value */
+  const __m512d A = (__m512d)a, B = (__m512d)b;
+  const __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_add_round_pd(A, B, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
+                                              _mm512_add_round_pd(A, B, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC), _CMP_NEQ_UQ);
+  const __m512i z = (__m512i)_mm512_add_round_pd(A, B, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  vl u = (vl)_mm512_mask_or_epi64(z, inexact, z, _mm512_set1_epi64(1));
+  const vd s = (vd)u;
+#else
   const vd s = a + b;
   const vd bb = s - a;
   const vd e = (a - (s - bb)) + (b - bb);
   vl u = (vl)s;
   const vl inexact = (vl)(e < 0) | (vl)(e > 0);
   /* +1 on the bits when the error has the sum's sign, else -1 */
-  const vl delta = 1 + 2 * ((vl)(e > 0) ^ (vl)(s > 0));
+  const vl delta = (vl)(((vl)e ^ u) < 0) | 1;
   u += delta & inexact & ((u & 1) - 1);
+#endif
   if (mode == PC_ROUND_DOWN) u |= PC_ACC_SIGN & (vl)(s == 0) & (((vl)a | (vl)b) != 0);
   return (vd)u;
 }
@@ -800,16 +832,17 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
   typedef PC_FN(acc_vl) vl;
   vl o, u;
   const PC_FN(acc_vd) y = PC_FN(acc_vround)(G, PC_FN(acc_vadd_to_odd)(acc, x, mode), rnd, mode, &o, &u);
-  *evc += (o & PC_ACC_OV_ONE) + (u & 1);
+  *evc += o & PC_ACC_OV_ONE;
+  *evc -= u;
   *sw -= (vl)(y == acc) & (vl)(x != 0) & ~(o | u);
   return y;
 }
 
 #ifndef PC_PA_RT
-#define PC_PA_RT 2 /* rows of a per-add tile */
+#define PC_PA_RT 1 /* rows of a per-add tile */
 #endif
 #ifndef PC_PA_VT
-#define PC_PA_VT 2 /* vectors of a per-add tile row */
+#define PC_PA_VT 4 /* vectors of a per-add tile row */
 #endif
 
 /*
@@ -879,7 +912,8 @@ static inline __attribute__((always_inline)) void PC_FN(acc_peradd_tile)(const P
         vl o, u;
         if (PG) {
           x = PC_FN(acc_vround)(PG, x, (vl)w1, mode, &o, &u);
-          evc[r][v] += (o & PC_ACC_OV_ONE) + (u & 1);
+          evc[r][v] += o & PC_ACC_OV_ONE;
+          evc[r][v] -= u;
         }
         if (!chunk) tot[r][v] = PC_FN(acc_vcounted_add)(G, tot[r][v], x, (vl)w0, mode, &evc[r][v], &sw[r][v]);
         else {
