@@ -666,9 +666,15 @@ static void PC_FN(acc_exact_tile)(const PC_FN(acc_model) *md, const pc_accum_arg
  * every later add, and marks the element for the scalar path.
  */
 typedef struct {
-  double ulp, step_min, max_pos, max_neg, flush_below, rscale;
+  PC_FN(acc_vd) ulp, step_min, max_pos, max_neg, flush_below, rscale;
   int signed_zero, special, asymmetric, rshift;
 } PC_FN(acc_vgrid);
+
+static inline PC_FN(acc_vd) PC_FN(acc_vsplat)(double x) {
+  PC_FN(acc_vd) v;
+  for (int l = 0; l < PC_ACC_DL; l++) v[l] = x;
+  return v;
+}
 
 /* whether the vector rounding reproduces this rounder's round_grid (see acc_vgrid) */
 static int PC_FN(acc_vgrid_ok)(const PC_FN(acc_rounder) *r) {
@@ -679,15 +685,16 @@ static int PC_FN(acc_vgrid_ok)(const PC_FN(acc_rounder) *r) {
 
 static PC_FN(acc_vgrid) PC_FN(acc_vgrid_from)(const PC_FN(acc_rounder) *r) {
   PC_FN(acc_vgrid) v;
-  v.ulp = PC_FN(acc_pow2)(-r->M);
-  v.step_min = PC_FN(acc_pow2)(r->tmin);
-  v.max_pos = r->max_pos;
-  v.max_neg = r->max_neg;
+  v.ulp = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(-r->M));
+  v.step_min = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(r->tmin));
+  v.max_pos = PC_FN(acc_vsplat)(r->max_pos);
+  v.max_neg = PC_FN(acc_vsplat)(r->max_neg);
   v.asymmetric = r->max_pos != r->max_neg;
   /* q < flush_below: q == 0, or below the normal range when flushing */
-  v.flush_below = (r->flush || (r->flags & PC_GRID_FLUSH)) && r->min_normal > 4.9406564584124654e-324 ? r->min_normal
-                                                                                                      : 4.9406564584124654e-324;
-  v.rscale = r->mode == PC_ROUND_STOCHASTIC ? PC_FN(acc_pow2)(r->R) : 0;
+  v.flush_below = PC_FN(acc_vsplat)((r->flush || (r->flags & PC_GRID_FLUSH)) && r->min_normal > 4.9406564584124654e-324
+                                        ? r->min_normal
+                                        : 4.9406564584124654e-324);
+  v.rscale = PC_FN(acc_vsplat)(r->mode == PC_ROUND_STOCHASTIC ? PC_FN(acc_pow2)(r->R) : 0);
   v.rshift = r->mode == PC_ROUND_STOCHASTIC ? 32 - r->R : 0;
   v.signed_zero = (r->flags & PC_GRID_SIGNED_ZERO) != 0;
   v.special = !r->saturate && (r->flags & (PC_GRID_INF | PC_GRID_NAN)) != 0;
@@ -723,7 +730,7 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vsel)(PC_FN
 #define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm_max_pd((__m128d)(a), (__m128d)(b)))
 static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vfloor)(PC_FN(acc_vd) x) {
   const PC_FN(acc_vd) r = PC_ACC_RINT(x);
-  return r - (PC_FN(acc_vd))((PC_FN(acc_vl))((PC_FN(acc_vd)){0} + 1.0) & (PC_FN(acc_vl))(r > x));
+  return r - (PC_FN(acc_vd))((PC_FN(acc_vl))PC_FN(acc_vsplat)(1.0) & (PC_FN(acc_vl))(r > x));
 }
 #endif
 
@@ -739,7 +746,7 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
   typedef PC_FN(acc_vl) vl;
   const vl sign = (vl)x & PC_ACC_SIGN;
   const vd a = (vd)((vl)x & INT64_MAX);
-  const vd step = PC_ACC_MAX((vd)((vl)a & 0x7ff0000000000000ll) * G->ulp, (vd){0} + G->step_min);
+  const vd step = PC_ACC_MAX((vd)((vl)a & 0x7ff0000000000000ll) * G->ulp, G->step_min);
   const vd s = a * (vd)(0x7fe0000000000000ll - (vl)step);
   vd steps;
   if (mode == PC_ROUND_NEAREST) steps = PC_ACC_RINT(s);
@@ -757,10 +764,10 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
       const vd n1 = (vd)(n | 0x4330000000000000ll) - (PC_ACC_TWO52 - 1);
       up = (vl)(frac * G->rscale >= n1);
     }
-    steps = lo + (vd)((vl)((vd){0} + 1.0) & up);
+    steps = lo + (vd)((vl)PC_FN(acc_vsplat)(1.0) & up);
   }
   const vd q = steps * step;
-  const vd max = G->asymmetric ? PC_FN(acc_vsel)(sign != 0, (vd){0} + G->max_neg, (vd){0} + G->max_pos) : (vd){0} + G->max_pos;
+  const vd max = G->asymmetric ? PC_FN(acc_vsel)(sign != 0, G->max_neg, G->max_pos) : G->max_pos;
   const vl over = (vl)(q > max);
   /* a zero input has q = 0 and no event */
   const vl flushed = ~over & (vl)(q < G->flush_below) & (vl)(a != 0);
@@ -839,10 +846,10 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
 }
 
 #ifndef PC_PA_RT
-#define PC_PA_RT 1 /* rows of a per-add tile */
+#define PC_PA_RT 2 /* rows of a per-add tile */
 #endif
 #ifndef PC_PA_VT
-#define PC_PA_VT 4 /* vectors of a per-add tile row */
+#define PC_PA_VT 2 /* vectors of a per-add tile row */
 #endif
 
 /*
@@ -851,14 +858,17 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
  * chunk boundaries shared by all. Lanes that end NaN are redone by the
  * scalar path, their vector counts dropped.
  */
-static inline __attribute__((always_inline)) void PC_FN(acc_peradd_tile)(const PC_FN(acc_model) *md, const PC_FN(acc_vgrid) *G,
-                                                                         const PC_FN(acc_vgrid) *PG, const pc_accum_args *g,
+static inline __attribute__((always_inline)) void PC_FN(acc_peradd_tile)(const PC_FN(acc_model) *md, const PC_FN(acc_vgrid) *Gp,
+                                                                         const PC_FN(acc_vgrid) *PGp, const pc_accum_args *g,
                                                                          size_t i0, size_t j0, pc_accum_counts *cnt, const int mode) {
   typedef PC_FN(acc_vd) vd;
   typedef PC_FN(acc_vl) vl;
   typedef PC_FN(acc_vh) vh;
   enum { DL = PC_ACC_DL, RT = PC_PA_RT, VT = PC_PA_VT };
   const int stochastic = mode == PC_ROUND_STOCHASTIC;
+  /* copies the loop can keep in registers: nothing it stores may alias them */
+  const PC_FN(acc_vgrid) Gl = *Gp, PGl = PGp ? *PGp : *Gp;
+  const PC_FN(acc_vgrid) *G = &Gl, *PG = PGp ? &PGl : 0;
   const size_t k = g->k, sap = g->sap, sbp = g->sbp, sbj = g->sbj, chunk = md->chunk;
   vd tot[RT][VT], run[RT][VT];
   vl sw[RT][VT], evc[RT][VT];
