@@ -653,12 +653,343 @@ static void PC_FN(acc_exact_tile)(const PC_FN(acc_model) *md, const pc_accum_arg
       }
 }
 
+/* ---- per-add float accumulators, vectorised: lanes are columns ---- */
+
+/*
+ * A float grid in double lanes, for round_grid's arithmetic. The step 2^t is
+ * max(2^e · 2^-M, 2^tmin) from a's exponent bits (a subnormal a has e bits 0
+ * and gets 2^tmin, as the scalar t = max(e - M, tmin) does), and 2^-t is its
+ * bit complement, so both are the exact powers the scalar path builds; with
+ * 1 <= M <= 51 a scaled value is below 2^52. Limits below 2^1000 keep every
+ * sum of an accumulator value and a product finite. A lane whose input is
+ * Inf or NaN, or whose overflow gives Inf or NaN, returns NaN: NaN survives
+ * every later add, and marks the element for the scalar path.
+ */
+typedef struct {
+  PC_FN(acc_vd) ulp, step_min, max_pos, max_neg, flush_below, rscale;
+  int signed_zero, special, asymmetric, rshift;
+} PC_FN(acc_vgrid);
+
+static inline PC_FN(acc_vd) PC_FN(acc_vsplat)(double x) {
+  PC_FN(acc_vd) v;
+  for (int l = 0; l < PC_ACC_DL; l++) v[l] = x;
+  return v;
+}
+
+/* whether the vector rounding reproduces this rounder's round_grid (see acc_vgrid) */
+static int PC_FN(acc_vgrid_ok)(const PC_FN(acc_rounder) *r) {
+  return r->family == AR_FAMILY_FLOAT && !r->wrap && !(r->flags & PC_GRID_EXP_PARITY) && r->M >= 1 && r->M <= 51 &&
+         r->tmin >= -1022 && r->tmin <= 52 && r->max_pos < 1e300 && r->max_neg < 1e300 && r->mode >= PC_ROUND_NEAREST &&
+         r->mode <= PC_ROUND_STOCHASTIC;
+}
+
+static PC_FN(acc_vgrid) PC_FN(acc_vgrid_from)(const PC_FN(acc_rounder) *r) {
+  PC_FN(acc_vgrid) v;
+  v.ulp = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(-r->M));
+  v.step_min = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(r->tmin));
+  v.max_pos = PC_FN(acc_vsplat)(r->max_pos);
+  v.max_neg = PC_FN(acc_vsplat)(r->max_neg);
+  v.asymmetric = r->max_pos != r->max_neg;
+  /* q < flush_below: q == 0, or below the normal range when flushing */
+  v.flush_below = PC_FN(acc_vsplat)((r->flush || (r->flags & PC_GRID_FLUSH)) && r->min_normal > 4.9406564584124654e-324
+                                        ? r->min_normal
+                                        : 4.9406564584124654e-324);
+  v.rscale = PC_FN(acc_vsplat)(r->mode == PC_ROUND_STOCHASTIC ? PC_FN(acc_pow2)(r->R) : 0);
+  v.rshift = r->mode == PC_ROUND_STOCHASTIC ? 32 - r->R : 0;
+  v.signed_zero = (r->flags & PC_GRID_SIGNED_ZERO) != 0;
+  v.special = !r->saturate && (r->flags & (PC_GRID_INF | PC_GRID_NAN)) != 0;
+  return v;
+}
+
+#define PC_ACC_SIGN INT64_MIN
+#define PC_ACC_TWO52 4503599627370496.0
+/* events of a lane in one int64: overflows in the high half, flushes in the low (k < 2^30 keeps them apart) */
+#define PC_ACC_OV_ONE ((int64_t)1 << 32)
+
+static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vsel)(PC_FN(acc_vl) m, PC_FN(acc_vd) a, PC_FN(acc_vd) b) {
+  return (PC_FN(acc_vd))(((PC_FN(acc_vl))a & m) | ((PC_FN(acc_vl))b & ~m));
+}
+
+/* Rounding to an integer and the larger of two lanes (neither a NaN here), in one instruction where the ISA has one;
+ * the fallbacks are exact for 0 <= x < 2^52, the only range they see. */
+#if defined(__wasm__)
+#define PC_ACC_RINT(x) __builtin_elementwise_roundeven(x)
+#define PC_ACC_FLOOR(x) __builtin_elementwise_floor(x)
+#define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))__builtin_wasm_pmax_f64x2((a), (b)))
+#elif PC_VBYTES == 64
+#define PC_ACC_RINT(x) ((PC_FN(acc_vd))_mm512_roundscale_pd((__m512d)(x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+#define PC_ACC_FLOOR(x) ((PC_FN(acc_vd))_mm512_roundscale_pd((__m512d)(x), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
+#define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm512_max_pd((__m512d)(a), (__m512d)(b)))
+#elif PC_VBYTES == 32
+#define PC_ACC_RINT(x) ((PC_FN(acc_vd))_mm256_round_pd((__m256d)(x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+#define PC_ACC_FLOOR(x) ((PC_FN(acc_vd))_mm256_round_pd((__m256d)(x), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
+#define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm256_max_pd((__m256d)(a), (__m256d)(b)))
+#else
+#define PC_ACC_RINT(x) (((x) + PC_ACC_TWO52) - PC_ACC_TWO52)
+#define PC_ACC_FLOOR(x) PC_FN(acc_vfloor)(x)
+#define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm_max_pd((__m128d)(a), (__m128d)(b)))
+static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vfloor)(PC_FN(acc_vd) x) {
+  const PC_FN(acc_vd) r = PC_ACC_RINT(x);
+  return r - (PC_FN(acc_vd))((PC_FN(acc_vl))PC_FN(acc_vsplat)(1.0) & (PC_FN(acc_vl))(r > x));
+}
+#endif
+
+/*
+ * round_grid on each lane; `mode` is a compile-time constant at every call
+ * site. rnd holds the random word in its low 32 bits (stochastic only); ov and
+ * un become the overflow and flush event masks.
+ */
+static inline __attribute__((always_inline)) PC_FN(acc_vd)
+    PC_FN(acc_vround)(const PC_FN(acc_vgrid) *G, PC_FN(acc_vd) x, PC_FN(acc_vl) rnd, const int mode, PC_FN(acc_vl) *ov,
+                      PC_FN(acc_vl) *un) {
+  typedef PC_FN(acc_vd) vd;
+  typedef PC_FN(acc_vl) vl;
+  const vl sign = (vl)x & PC_ACC_SIGN;
+  const vd a = (vd)((vl)x & INT64_MAX);
+  const vd step = PC_ACC_MAX((vd)((vl)a & 0x7ff0000000000000ll) * G->ulp, G->step_min);
+  const vd s = a * (vd)(0x7fe0000000000000ll - (vl)step);
+  vd steps;
+  if (mode == PC_ROUND_NEAREST) steps = PC_ACC_RINT(s);
+  else {
+    const vd lo = PC_ACC_FLOOR(s);
+    const vd frac = s - lo;
+    vl up;
+    if (mode == PC_ROUND_AWAY) up = (vl)(frac >= 0.5);
+    else if (mode == PC_ROUND_ZERO) up = (vl){0};
+    else if (mode == PC_ROUND_DOWN) up = (sign != 0) & (vl)(frac > 0);
+    else if (mode == PC_ROUND_UP) up = (sign == 0) & (vl)(frac > 0);
+    else {
+      /* floor(frac · 2^R) > n  <=>  frac · 2^R >= n + 1, for an integer n */
+      const vl n = (rnd & 0xffffffffll) >> G->rshift;
+      const vd n1 = (vd)(n | 0x4330000000000000ll) - (PC_ACC_TWO52 - 1);
+      up = (vl)(frac * G->rscale >= n1);
+    }
+    steps = lo + (vd)((vl)PC_FN(acc_vsplat)(1.0) & up);
+  }
+  const vd q = steps * step;
+  const vd max = G->asymmetric ? PC_FN(acc_vsel)(sign != 0, G->max_neg, G->max_pos) : G->max_pos;
+  const vl over = (vl)(q > max);
+  /* a zero input has q = 0 and no event */
+  const vl flushed = ~over & (vl)(q < G->flush_below) & (vl)(a != 0);
+  vl bad = ~(vl)(a <= 1.7976931348623157e308);
+  if (G->special) {
+    /* toward zero saturates, else the element goes to Inf or NaN, which the scalar path carries */
+    vl toward = (vl){0};
+    if (mode == PC_ROUND_ZERO) toward = ~toward;
+    else if (mode == PC_ROUND_DOWN) toward = sign == 0;
+    else if (mode == PC_ROUND_UP) toward = sign != 0;
+    bad |= over & ~toward;
+  }
+  const vd mag = PC_FN(acc_vsel)(over, max, (vd)((vl)q & ~flushed));
+  vl keep = sign;
+  if (!G->signed_zero) keep &= ~(vl)(mag == 0);
+  *ov = over;
+  *un = flushed;
+  return (vd)((vl)mag | keep | bad); /* all ones: a NaN */
+}
+
+/* acc_add_to_odd on each lane (an Inf or NaN sum stays Inf or NaN) */
+static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vadd_to_odd)(PC_FN(acc_vd) a, PC_FN(acc_vd) b, const int mode) {
+  typedef PC_FN(acc_vd) vd;
+  typedef PC_FN(acc_vl) vl;
+#if PC_VBYTES == 64 && !defined(__wasm__)
+  /* rounded toward zero, with the sticky bit in the last place where the sum was inexact (its upward and downward
+   * roundings differ); no finite sum here overflows (acc_vgrid), so toward zero never turns Inf into a finite value */
+  const __m512d A = (__m512d)a, B = (__m512d)b;
+  const __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_add_round_pd(A, B, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
+                                              _mm512_add_round_pd(A, B, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC), _CMP_NEQ_UQ);
+  const __m512i z = (__m512i)_mm512_add_round_pd(A, B, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  vl u = (vl)_mm512_mask_or_epi64(z, inexact, z, _mm512_set1_epi64(1));
+  const vd s = (vd)u;
+#else
+  const vd s = a + b;
+  const vd bb = s - a;
+  const vd e = (a - (s - bb)) + (b - bb);
+  vl u = (vl)s;
+  const vl inexact = (vl)(e < 0) | (vl)(e > 0);
+  /* +1 on the bits when the error has the sum's sign, else -1 */
+  const vl delta = (vl)(((vl)e ^ u) < 0) | 1;
+  u += delta & inexact & ((u & 1) - 1);
+#endif
+  if (mode == PC_ROUND_DOWN) u |= PC_ACC_SIGN & (vl)(s == 0) & (((vl)a | (vl)b) != 0);
+  return (vd)u;
+}
+
+/* Philox4x32-10 words 0..2 of the block with counter ctr, one block per 64-bit lane (as philox_fill) */
+static inline __attribute__((always_inline)) void PC_FN(acc_vphilox)(VQ ctr, const uint32_t ks0[10], const uint32_t ks1[10],
+                                                                      uint32_t k2, uint32_t k3, VQ *w0, VQ *w1, VQ *w2) {
+  VQ x0 = ctr & 0xffffffffull, x1 = ctr >> 32, x2 = (VQ){0} + k2, x3 = (VQ){0} + k3;
+#pragma GCC unroll 10
+  for (int r = 0; r < 10; r++) {
+    const VQ p0 = PC_MUL32(x0, 0xD2511F53u), p1 = PC_MUL32(x2, 0xCD9E8D57u);
+    x0 = (p1 >> 32) ^ x1 ^ ks0[r];
+    x2 = (p0 >> 32) ^ x3 ^ ks1[r];
+    x1 = p1;
+    x3 = p0;
+  }
+  *w0 = x0;
+  *w1 = x1;
+  *w2 = x2;
+}
+
+/* acc_counted_add on each lane, counting into evc and sw */
+static inline __attribute__((always_inline)) PC_FN(acc_vd)
+    PC_FN(acc_vcounted_add)(const PC_FN(acc_vgrid) *G, PC_FN(acc_vd) acc, PC_FN(acc_vd) x, PC_FN(acc_vl) rnd, const int mode,
+                            PC_FN(acc_vl) *evc, PC_FN(acc_vl) *sw) {
+  typedef PC_FN(acc_vl) vl;
+  vl o, u;
+  const PC_FN(acc_vd) y = PC_FN(acc_vround)(G, PC_FN(acc_vadd_to_odd)(acc, x, mode), rnd, mode, &o, &u);
+  *evc += o & PC_ACC_OV_ONE;
+  *evc -= u;
+  *sw -= (vl)(y == acc) & (vl)(x != 0) & ~(o | u);
+  return y;
+}
+
+#ifndef PC_PA_RT
+#define PC_PA_RT 2 /* rows of a per-add tile */
+#endif
+#ifndef PC_PA_VT
+#define PC_PA_VT 2 /* vectors of a per-add tile row */
+#endif
+
+/*
+ * A tile of PA_RT rows x PA_VT*DL columns of a per-add model whose rounders
+ * pass acc_vgrid_ok: acc_element_sum's loop, each lane one element, the
+ * chunk boundaries shared by all. Lanes that end NaN are redone by the
+ * scalar path, their vector counts dropped.
+ */
+static inline __attribute__((always_inline)) void PC_FN(acc_peradd_tile)(const PC_FN(acc_model) *md, const PC_FN(acc_vgrid) *Gp,
+                                                                         const PC_FN(acc_vgrid) *PGp, const pc_accum_args *g,
+                                                                         size_t i0, size_t j0, pc_accum_counts *cnt, const int mode) {
+  typedef PC_FN(acc_vd) vd;
+  typedef PC_FN(acc_vl) vl;
+  typedef PC_FN(acc_vh) vh;
+  enum { DL = PC_ACC_DL, RT = PC_PA_RT, VT = PC_PA_VT };
+  const int stochastic = mode == PC_ROUND_STOCHASTIC;
+  /* copies the loop can keep in registers: nothing it stores may alias them */
+  const PC_FN(acc_vgrid) Gl = *Gp, PGl = PGp ? *PGp : *Gp;
+  const PC_FN(acc_vgrid) *G = &Gl, *PG = PGp ? &PGl : 0;
+  const size_t k = g->k, sap = g->sap, sbp = g->sbp, sbj = g->sbj, chunk = md->chunk;
+  vd tot[RT][VT], run[RT][VT];
+  vl sw[RT][VT], evc[RT][VT];
+  VQ ctr[RT][VT];
+  const float *arow[RT];
+  for (int r = 0; r < RT; r++) {
+    arow[r] = g->a + (i0 + r) * g->sai;
+    for (int v = 0; v < VT; v++) {
+      for (int l = 0; l < DL; l++) {
+        const size_t e = (i0 + r) * g->n + j0 + v * DL + l;
+        ctr[r][v][l] = (uint64_t)e * (k + 1);
+        uint32_t w[4] = {0, 0, 0, 0};
+        if (stochastic) PC_FN(acc_philox)(ctr[r][v][l] + k, md->key, w);
+        int ev;
+        const double x = PC_FN(acc_round)(&md->acc, g->accumulate ? (double)g->c[e] : 0.0, w[0], &ev);
+        tot[r][v][l] = ev == PC_EV_NAN || !__builtin_isfinite(x) ? __builtin_nan("") : x;
+        evc[r][v][l] = ev == PC_EV_OVERFLOW ? PC_ACC_OV_ONE : ev == PC_EV_FLUSH;
+      }
+      run[r][v] = (vd){0};
+      sw[r][v] = (vl){0};
+    }
+  }
+  uint32_t ks0[10], ks1[10];
+  for (int r = 0; r < 10; r++) {
+    ks0[r] = md->key[0] + (uint32_t)r * 0x9E3779B9u;
+    ks1[r] = md->key[1] + (uint32_t)r * 0xBB67AE85u;
+  }
+  size_t left = chunk;
+  for (size_t p = 0; p < k; p++) {
+    vd bv[VT];
+    const float *bp = g->b + p * sbp + j0 * sbj;
+    if (sbj == 1) {
+      for (int v = 0; v < VT; v++) {
+        vh h;
+        __builtin_memcpy(&h, bp + v * DL, sizeof h);
+        bv[v] = __builtin_convertvector(h, vd);
+      }
+    } else {
+      for (int v = 0; v < VT; v++)
+        for (int l = 0; l < DL; l++) bv[v][l] = (double)bp[(size_t)(v * DL + l) * sbj];
+    }
+    const int ends = chunk != 0 && (--left == 0 || p == k - 1);
+#pragma GCC unroll 8
+    for (int r = 0; r < RT; r++) {
+      const double av = (double)arow[r][p * sap];
+#pragma GCC unroll 4
+      for (int v = 0; v < VT; v++) {
+        VQ w0 = (VQ){0}, w1 = (VQ){0}, w2 = (VQ){0};
+        if (stochastic) PC_FN(acc_vphilox)(ctr[r][v] + p, ks0, ks1, md->key[2], md->key[3], &w0, &w1, &w2);
+        vd x = av * bv[v];
+        vl o, u;
+        if (PG) {
+          x = PC_FN(acc_vround)(PG, x, (vl)w1, mode, &o, &u);
+          evc[r][v] += o & PC_ACC_OV_ONE;
+          evc[r][v] -= u;
+        }
+        if (!chunk) tot[r][v] = PC_FN(acc_vcounted_add)(G, tot[r][v], x, (vl)w0, mode, &evc[r][v], &sw[r][v]);
+        else {
+          run[r][v] = PC_FN(acc_vcounted_add)(G, run[r][v], x, (vl)w0, mode, &evc[r][v], &sw[r][v]);
+          if (ends) {
+            tot[r][v] = PC_FN(acc_vcounted_add)(G, tot[r][v], run[r][v], (vl)w2, mode, &evc[r][v], &sw[r][v]);
+            run[r][v] = (vd){0};
+          }
+        }
+      }
+    }
+    if (ends) left = chunk;
+  }
+  for (int r = 0; r < RT; r++)
+    for (int v = 0; v < VT; v++)
+      for (int l = 0; l < DL; l++) {
+        const size_t i = i0 + r, j = j0 + v * DL + l;
+        const double t = tot[r][v][l];
+        if (t != t) {
+          PC_FN(acc_element)(md, g, i, j, cnt);
+          continue;
+        }
+        const uint64_t ev = (uint64_t)evc[r][v][l];
+        cnt->swamped += (uint64_t)sw[r][v][l];
+        cnt->overflow += ev >> 32;
+        cnt->underflow += ev & 0xffffffffu;
+        PC_FN(acc_element_out)(md, g, i, j, t, cnt, (ev >> 32) != 0);
+      }
+}
+
+static void PC_FN(acc_peradd_rows)(const PC_FN(acc_model) *md, const pc_accum_args *g, size_t i, size_t j,
+                                   pc_accum_counts *cnt) {
+  const PC_FN(acc_vgrid) G = PC_FN(acc_vgrid_from)(&md->acc), PG = PC_FN(acc_vgrid_from)(&md->product);
+  const PC_FN(acc_vgrid) *P = md->has_product ? &PG : 0;
+  switch (md->acc.mode) {
+    case PC_ROUND_NEAREST: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_NEAREST); break;
+    case PC_ROUND_AWAY: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_AWAY); break;
+    case PC_ROUND_ZERO: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_ZERO); break;
+    case PC_ROUND_DOWN: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_DOWN); break;
+    case PC_ROUND_UP: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_UP); break;
+    default: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_STOCHASTIC);
+  }
+}
+
+/* whether the per-add vector tiles reproduce this model (else every element takes the scalar path) */
+static int PC_FN(acc_peradd_vector_ok)(const PC_FN(acc_model) *md, size_t k) {
+  if (md->kind != AP_KIND_PER_ADD || !PC_FN(acc_vgrid_ok)(&md->acc) || k >= ((size_t)1 << 30)) return 0;
+  if (!md->has_product) return 1;
+  return PC_FN(acc_vgrid_ok)(&md->product) && md->product.mode == md->acc.mode && md->product.R == md->acc.R;
+}
+
 /* Rows [row_begin, row_end) of C; adds to *counts. */
 static void PC_FN(pc_accumulate)(const pc_accum_args *g, size_t row_begin, size_t row_end, pc_accum_counts *counts) {
   const PC_FN(acc_model) md = PC_FN(acc_model_from)(g->params);
   pc_accum_counts cnt = {0, 0, 0}; /* counted here, written once: threads' counters share a cache line */
   const size_t TW = PC_ACC_VT * PC_ACC_DL;
   size_t i = row_begin;
+  if (PC_FN(acc_peradd_vector_ok)(&md, g->k)) {
+    const size_t PW = PC_PA_VT * PC_ACC_DL;
+    for (; i + PC_PA_RT <= row_end; i += PC_PA_RT) {
+      size_t j = 0;
+      for (; j + PW <= g->n; j += PW) PC_FN(acc_peradd_rows)(&md, g, i, j, &cnt);
+      for (size_t r = i; r < i + PC_PA_RT; r++)
+        for (size_t jj = j; jj < g->n; jj++) PC_FN(acc_element)(&md, g, r, jj, &cnt);
+    }
+  }
   if (md.kind == AP_KIND_EXACT)
     for (; i + PC_ACC_RT <= row_end; i += PC_ACC_RT) {
       size_t j = 0;

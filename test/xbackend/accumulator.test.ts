@@ -172,3 +172,60 @@ test('accumulated products: an exact sum just above a float32 tie rounds up on e
     for (const cfg of forEachBackend({ includeJs: false })) assertSame(run(cfg.kernels, model, cs), want, `${cfg.label} ${spec}`);
   }
 });
+
+/** Per-add float models the vector tiles run (kernels/accum.h, acc_peradd_tile): every rounding, order and flavour. */
+const ROUNDINGS = ['nearest', 'nearest-away', 'zero', 'down', 'up', 'stochastic'] as const;
+const VECTOR_MODELS: readonly Model[] = [
+  ...ROUNDINGS.map((r) => ({ spec: `float<5,10> rounding=${r}` })),
+  ...ROUNDINGS.map((r) => ({ spec: `float<4,3> product=float<4,3> rounding=${r} order=chunk:1 underflow=flush overflow=saturate` })),
+  ...ROUNDINGS.map((r) => ({ spec: `float<4,5> rounding=${r} order=chunk:16 overflow=inf` })),
+  ...ROUNDINGS.map((r) => ({ spec: `float<5,6> product=e5m2 rounding=${r} order=chunk:64 underflow=flush` })),
+  { spec: M7E4 },
+  { spec: 'float<8,23> rounding=stochastic random-bits=20 order=chunk:16' },
+  { spec: 'float<5,4> product=float<5,4> rounding=stochastic random-bits=2 order=chunk:5' }, // fractions on the random grid
+  { spec: 'float<4,3,fn> rounding=up' },
+  { spec: 'float<5,2,fnuz> product=float<5,2,fnuz> rounding=down order=chunk:3', output: { format: 'e4m3' } },
+];
+
+/**
+ * Columns of op(B) scaled by 2^-8 .. 2^8 in turn, so that within one tile some lanes flush or saturate and others do
+ * not; with `poison`, one lane of the first tile meets a NaN and another an Inf.
+ */
+function scaledCase(m: number, n: number, k: number, variant: number, poison: boolean): Case {
+  const cs = makeCase(m, n, k, variant & 7);
+  const b = fill(k * n, 0, false);
+  for (let p = 0; p < k; p++) {
+    for (let j = 0; j < n; j++) {
+      const at = cs.transB ? j * k + p : p * n + j;
+      b[at] *= 2 ** (4 * (j % 5) - 8);
+      if (poison && p === Math.min(3, k - 1) && (j === 5 || j === 2)) b[at] = j === 5 ? NaN : -Infinity;
+    }
+  }
+  return { ...cs, a: fill(m * k, 0, false), b, c: fill(m * n, 0, false), seed: variant * 104729 + 11 };
+}
+
+test('accumulated products: per-add float tiles (every rounding, chunk:1/16/64, flush and saturate in some lanes, NaN and Inf lanes) give js\'s bits, counts and mask', (t) => {
+  if (!requireBackends(t)) return;
+  // Whole tiles of every ISA (up to 2 rows x 32 columns) with edge rows and columns, k below and above the chunk sizes.
+  const shapes: readonly [number, number, number][] = [[4, 40, 37], [5, 33, 20], [3, 17, 70], [2, 16, 1], [2, 64, 0]];
+  let compared = 0;
+  const totals = { swamped: 0, overflow: 0, underflow: 0, mixedMasks: 0 };
+  for (const model of VECTOR_MODELS) {
+    shapes.forEach(([m, n, k], s) => {
+      for (const variant of [s, 5 + s, 14 - s]) {
+        const cs = scaledCase(m, n, k, variant, variant === 5 + s);
+        const want = run(jsKernels, model, cs);
+        totals.swamped += want.counts.swamped;
+        totals.overflow += want.counts.overflow;
+        totals.underflow += want.counts.underflow;
+        if (want.overflowed.includes(0) && want.overflowed.includes(1)) totals.mixedMasks++;
+        for (const cfg of forEachBackend({ includeJs: false })) {
+          assertSame(run(cfg.kernels, model, cs), want, `${cfg.label} ${model.spec} m=${m} n=${n} k=${k} variant ${variant}`);
+          compared++;
+        }
+      }
+    });
+  }
+  assert.ok(compared > 0);
+  assert.ok(totals.swamped > 0 && totals.overflow > 0 && totals.underflow > 0 && totals.mixedMasks > 0, JSON.stringify(totals));
+});
