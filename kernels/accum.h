@@ -11,6 +11,8 @@
  * lanes of a vector are consecutive columns and each lane runs its element's
  * chain over p = 0..k-1 in order (the vector paths below); whatever a vector
  * path cannot do exactly is redone by the scalar path for that element.
+ * Exact models run through accum_exact.h, which settles most elements
+ * without the quire; here they are the quire's, element by element.
  */
 
 /* ---- scalar helpers: exact ports of src/formats/bits.ts and grid.ts ---- */
@@ -575,83 +577,12 @@ static void PC_FN(acc_element)(const PC_FN(acc_model) *md, const pc_accum_args *
   PC_FN(acc_element_out)(md, g, i, j, sum, cnt, hit);
 }
 
-/* ---- exact, vectorised: lanes are columns, each a chain of error-free sums ---- */
+/* ---- vector types of the per-add tiles: lanes are columns, in double ---- */
 
 #define PC_ACC_DL (PC_VBYTES / 8) /* double lanes */
-#define PC_ACC_RT 4               /* rows of a tile */
-#define PC_ACC_VT 2               /* vectors of a tile row */
 typedef double PC_FN(acc_vd) __attribute__((vector_size(PC_VBYTES)));
 typedef int64_t PC_FN(acc_vl) __attribute__((vector_size(PC_VBYTES)));
 typedef float PC_FN(acc_vh) __attribute__((vector_size(PC_VBYTES / 2)));
-
-/*
- * A tile of RT rows x VT*DL columns of an exact model. Each lane keeps its
- * sum as s + t + (the lost errors): s takes every product by TwoSum, t takes
- * s's errors by TwoSum, and a lane whose t ever loses bits (its error is
- * nonzero, or NaN once an Inf/NaN arrives) is marked. An unmarked lane's
- * exact sum is s + t, and addToOdd(s, t) is the quire's to-odd sum; marked
- * lanes, non-finite sums and exact zeros (whose sign the quire decides) are
- * redone by the quire.
- */
-static void PC_FN(acc_exact_tile)(const PC_FN(acc_model) *md, const pc_accum_args *g, size_t i0, size_t j0,
-                                  pc_accum_counts *cnt) {
-  typedef PC_FN(acc_vd) vd;
-  typedef PC_FN(acc_vl) vl;
-  typedef PC_FN(acc_vh) vh;
-  enum { DL = PC_ACC_DL, RT = PC_ACC_RT, VT = PC_ACC_VT };
-  vd s[RT][VT], t[RT][VT];
-  vl bad[RT][VT];
-  const float *arow[RT];
-  for (int r = 0; r < RT; r++) {
-    arow[r] = g->a + (i0 + r) * g->sai;
-    for (int v = 0; v < VT; v++) {
-      for (int l = 0; l < DL; l++) s[r][v][l] = g->accumulate ? (double)g->c[(i0 + r) * g->n + j0 + v * DL + l] : 0.0;
-      t[r][v] = (vd){0};
-      bad[r][v] = (vl){0};
-    }
-  }
-  const size_t k = g->k, sap = g->sap, sbp = g->sbp, sbj = g->sbj;
-  for (size_t p = 0; p < k; p++) {
-    vd bv[VT];
-    const float *bp = g->b + p * sbp + j0 * sbj;
-    if (sbj == 1) {
-#pragma GCC unroll 4
-      for (int v = 0; v < VT; v++) {
-        vh h;
-        __builtin_memcpy(&h, bp + v * DL, sizeof h);
-        bv[v] = __builtin_convertvector(h, vd);
-      }
-    } else {
-      for (int v = 0; v < VT; v++)
-        for (int l = 0; l < DL; l++) bv[v][l] = (double)bp[(size_t)(v * DL + l) * sbj];
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < RT; r++) {
-      const double av = (double)arow[r][p * sap];
-#pragma GCC unroll 4
-      for (int v = 0; v < VT; v++) {
-        const vd x = av * bv[v];
-        const vd S = s[r][v] + x;
-        const vd b1 = S - s[r][v];
-        const vd e1 = (s[r][v] - (S - b1)) + (x - b1);
-        s[r][v] = S;
-        const vd T = t[r][v] + e1;
-        const vd b2 = T - t[r][v];
-        const vd e2 = (t[r][v] - (T - b2)) + (e1 - b2);
-        t[r][v] = T;
-        bad[r][v] |= (vl)(e2 != 0);
-      }
-    }
-  }
-  for (int r = 0; r < RT; r++)
-    for (int v = 0; v < VT; v++)
-      for (int l = 0; l < DL; l++) {
-        const size_t i = i0 + r, j = j0 + v * DL + l;
-        const double sv = s[r][v][l], tv = t[r][v][l];
-        if (bad[r][v][l] || !__builtin_isfinite(sv) || sv + tv == 0) PC_FN(acc_element)(md, g, i, j, cnt);
-        else PC_FN(acc_element_out)(md, g, i, j, PC_FN(acc_add_to_odd)(sv, tv, PC_ROUND_NEAREST), cnt, 0);
-      }
-}
 
 /* ---- per-add float accumulators, vectorised: lanes are columns ---- */
 
@@ -979,7 +910,6 @@ static int PC_FN(acc_peradd_vector_ok)(const PC_FN(acc_model) *md, size_t k) {
 static void PC_FN(pc_accumulate)(const pc_accum_args *g, size_t row_begin, size_t row_end, pc_accum_counts *counts) {
   const PC_FN(acc_model) md = PC_FN(acc_model_from)(g->params);
   pc_accum_counts cnt = {0, 0, 0}; /* counted here, written once: threads' counters share a cache line */
-  const size_t TW = PC_ACC_VT * PC_ACC_DL;
   size_t i = row_begin;
   if (PC_FN(acc_peradd_vector_ok)(&md, g->k)) {
     const size_t PW = PC_PA_VT * PC_ACC_DL;
@@ -990,13 +920,6 @@ static void PC_FN(pc_accumulate)(const pc_accum_args *g, size_t row_begin, size_
         for (size_t jj = j; jj < g->n; jj++) PC_FN(acc_element)(&md, g, r, jj, &cnt);
     }
   }
-  if (md.kind == AP_KIND_EXACT)
-    for (; i + PC_ACC_RT <= row_end; i += PC_ACC_RT) {
-      size_t j = 0;
-      for (; j + TW <= g->n; j += TW) PC_FN(acc_exact_tile)(&md, g, i, j, &cnt);
-      for (size_t r = i; r < i + PC_ACC_RT; r++)
-        for (size_t jj = j; jj < g->n; jj++) PC_FN(acc_element)(&md, g, r, jj, &cnt);
-    }
   for (; i < row_end; i++)
     for (size_t j = 0; j < g->n; j++) PC_FN(acc_element)(&md, g, i, j, &cnt);
   counts->swamped += cnt.swamped;
