@@ -29,9 +29,9 @@
  * element gets exactly the quire's bits, events and overflow flag.
  */
 
-/* The double GEMM: gemm_blocked.h over the same register tile as the fp32 GEMM (the same registers hold half as
- * many lanes), with half the A block so the packed bytes stay within L2. Its products are exact, so a fused or an
- * unfused multiply-add gives the same sums. */
+/* The double GEMM: gemm_blocked.h over the same register tile and blocking as the fp32 GEMM (the same registers
+ * hold half as many lanes; the packed blocks take twice the bytes, still within L2, and timed best that way). Its
+ * products are exact, so a fused or an unfused multiply-add gives the same sums. */
 typedef struct {
   int trans_a, trans_b, accumulate;
   size_t m, n, k;
@@ -50,7 +50,7 @@ typedef struct {
 #define PC_BLK_MR PC_GEMM_MR
 #define PC_BLK_NV PC_GEMM_NV
 #define PC_BLK_KC PC_GEMM_KC
-#define PC_BLK_MC (PC_GEMM_MC / 2)
+#define PC_BLK_MC PC_GEMM_MC
 #include "gemm_blocked.h"
 
 static inline size_t PC_FN(exact_round8)(size_t x) { return (x + 7) / 8 * 8; }
@@ -97,6 +97,24 @@ static void PC_FN(exact_norms)(const float *x, size_t count, size_t len, size_t 
       mx[v] = a > mx[v] ? a : mx[v];
     }
   }
+}
+
+/* The norms over the pool: tasks [0, parts) take row ranges of op(A), tasks [parts, 2·parts) column ranges of op(B). */
+typedef struct {
+  const pc_accum_args *g;
+  double *row_l1, *row_max, *col_l1, *col_max;
+  size_t parts;
+} PC_FN(exact_norms_job);
+
+static void PC_FN(exact_norms_task)(void *ctx, size_t t) {
+  const PC_FN(exact_norms_job) *x = (const PC_FN(exact_norms_job) *)ctx;
+  const pc_accum_args *g = x->g;
+  const int cols = t >= x->parts;
+  const size_t part = cols ? t - x->parts : t, count = cols ? g->n : g->m;
+  const size_t b = count * part / x->parts, e = count * (part + 1) / x->parts;
+  if (b == e) return;
+  if (cols) PC_FN(exact_norms)(g->b + b * g->sbj, e - b, g->k, g->sbj, g->sbp, x->col_l1 + b, x->col_max + b);
+  else PC_FN(exact_norms)(g->a + b * g->sai, e - b, g->k, g->sai, g->sap, x->row_l1 + b, x->row_max + b);
 }
 
 typedef struct {
@@ -351,8 +369,12 @@ static void PC_FN(pc_accumulate_exact)(const pc_accum_args *g, double *work, pc_
   double *s = pack + PC_FN(exact_round8)(PC_FN(pc_gemm_workspace_f64)(m, n, k));
   double *row_l1 = s + PC_FN(exact_round8)(m * n), *row_max = row_l1 + m;
   double *col_l1 = row_l1 + PC_FN(exact_round8)(2 * m), *col_max = col_l1 + n;
-  PC_FN(exact_norms)(g->a, m, k, g->sai, g->sap, row_l1, row_max);
-  PC_FN(exact_norms)(g->b, n, k, g->sbj, g->sbp, col_l1, col_max);
+  PC_FN(exact_norms_job) nj = {g, row_l1, row_max, col_l1, col_max, threads > 1 ? 2 * (size_t)threads : 1};
+  if (threads > 1 && (m + n) * k >= ((size_t)1 << 16)) run(PC_FN(exact_norms_task), &nj, 2 * nj.parts);
+  else {
+    PC_FN(exact_norms)(g->a, m, k, g->sai, g->sap, row_l1, row_max);
+    PC_FN(exact_norms)(g->b, n, k, g->sbj, g->sbp, col_l1, col_max);
+  }
   if (g->accumulate)
     for (size_t e = 0; e < m * n; e++) s[e] = (double)g->c[e];
   /* op(A)[i,p] = a[i*sai + p*sap] is A transposed exactly when its p stride is not 1 (with both strides 1, A is a
