@@ -402,41 +402,6 @@ static void PC_FN(add_events)(const PC_FN(events) *ev, pc_counts *c) {
   }
 }
 
-/* The largest lane, by halving the vector (cheap extracts) down to four lanes. */
-static inline uint32_t PC_FN(hmax)(VU v) {
-  typedef uint32_t u4 __attribute__((vector_size(16)));
-  typedef int32_t i4 __attribute__((vector_size(16)));
-  u4 a4, b4;
-#if PC_VBYTES == 64
-  typedef uint32_t u8 __attribute__((vector_size(32)));
-  typedef int32_t i8 __attribute__((vector_size(32)));
-  u8 a8, b8;
-  __builtin_memcpy(&a8, &v, 32);
-  __builtin_memcpy(&b8, (char *)&v + 32, 32);
-  const i8 m8 = a8 > b8;
-  const u8 c8 = ((u8)m8 & a8) | (~(u8)m8 & b8);
-  __builtin_memcpy(&a4, &c8, 16);
-  __builtin_memcpy(&b4, (const char *)&c8 + 16, 16);
-#elif PC_VBYTES == 32
-  __builtin_memcpy(&a4, &v, 16);
-  __builtin_memcpy(&b4, (char *)&v + 16, 16);
-#else
-  __builtin_memcpy(&a4, &v, 16);
-  b4 = a4;
-#endif
-  const i4 m4 = a4 > b4;
-  const u4 c4 = ((u4)m4 & a4) | (~(u4)m4 & b4);
-  /* the last steps as a shuffle tree too: [c0 c1 c2 c3] vs [c2 c3 c0 c1], then [d0 d1 ..] vs [d1 d0 ..] */
-#if defined(__clang__)
-  const u4 s4 = __builtin_shufflevector(c4, c4, 2, 3, 0, 1);
-#else
-  const u4 s4 = __builtin_shuffle(c4, (u4){2, 3, 0, 1});
-#endif
-  const i4 n4 = c4 > s4;
-  const u4 d4 = ((u4)n4 & c4) | (~(u4)n4 & s4);
-  return d4[0] > d4[1] ? d4[0] : d4[1];
-}
-
 /* Whether any lane is set, by OR-ing halves (cheap extracts) down to four lanes. */
 static inline int PC_FN(any_lane)(VI m) {
   typedef int32_t i4 __attribute__((vector_size(16)));
@@ -851,21 +816,12 @@ void PC_FN(pc_quantize_blocks)(const float *src, float *dst, size_t begin, size_
     size_t nb = 0;
     for (size_t b = t; b < te; b += K, nb++) {
       const size_t e = b + K < te ? b + K : te;
+      /* the plain loop: compilers vectorise it with the ISA's unsigned max and keep the running maximum in a
+       * register (a hand-written select kept it on the stack) */
       uint32_t amax = 0;
-      if (direct && e - b == K) {
-        VU m = (VU){0};
-        for (size_t j = b; j < e; j += PC_LANES) {
-          VU x;
-          __builtin_memcpy(&x, in + j, PC_VBYTES);
-          x &= 0x7fffffffu;
-          m = PC_FN(sel)(x > m, x, m);
-        }
-        amax = PC_FN(hmax)(m);
-      } else {
-        for (size_t j = b; j < e; j++) {
-          const uint32_t a = in[j] & 0x7fffffffu;
-          amax = a > amax ? a : amax;
-        }
+      for (size_t j = b; j < e; j++) {
+        const uint32_t a = in[j] & 0x7fffffffu;
+        amax = a > amax ? a : amax;
       }
       amaxes[nb] = amax;
     }
