@@ -12,12 +12,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccumulationCounts } from '../../src/backend/accumulate.js';
 import type { Kernels } from '../../src/backend/index.js';
 import { jsKernels } from '../../src/backend/js.js';
 import { lowerAccumulator } from '../../src/precision/accumulator-lower.js';
 import type { OutputQuantizer } from '../../src/precision/accumulator.js';
 import { parseAccumulator, type ExactAccumulator, type RoundedAccumulator } from '../../src/precision/accumulator-spec.js';
+import { assertSame, runPlan, type Result } from './accumulated.js';
 import { forEachBackend, requireBackends } from './backends.js';
 import { hashString } from './inputs.js';
 import { Rng } from '../support/rng.js';
@@ -85,24 +85,9 @@ function makeCase(m: number, n: number, k: number, variant: number): Case {
   };
 }
 
-interface Result { c: Float32Array; overflowed: Uint8Array; counts: AccumulationCounts }
-
 function run(kern: Kernels, model: Model, cs: Case): Result {
   const mod = parseAccumulator(model.spec) as ExactAccumulator | RoundedAccumulator;
-  const plan = lowerAccumulator(mod, model.output, cs.seed, 12345);
-  const c = cs.c.slice(), overflowed = new Uint8Array(cs.m * cs.n).fill(7);
-  const counts = kern.accumulatedGemm(plan, cs.transA, cs.transB, cs.m, cs.n, cs.k, cs.a, cs.b, c, cs.accumulate, overflowed);
-  return { c, overflowed, counts };
-}
-
-function assertSame(got: Result, want: Result, what: string): void {
-  const g = new Uint32Array(got.c.buffer), w = new Uint32Array(want.c.buffer);
-  for (let i = 0; i < w.length; i++) {
-    if (g[i] === w[i] || (Number.isNaN(got.c[i]) && Number.isNaN(want.c[i]))) continue;
-    assert.fail(`${what}: c[${i}] = ${got.c[i]} (0x${g[i].toString(16)}), want ${want.c[i]} (0x${w[i].toString(16)})`);
-  }
-  assert.deepEqual(got.counts, want.counts, `${what}: counts`);
-  assert.deepEqual(got.overflowed, want.overflowed, `${what}: overflow mask`);
+  return runPlan(kern, lowerAccumulator(mod, model.output, cs.seed, 12345), cs);
 }
 
 const SMALL: readonly [number, number, number][] = [[1, 1, 1], [3, 5, 7], [7, 3, 17], [2, 9, 33], [5, 4, 0], [0, 3, 4], [4, 0, 2], [9, 35, 20]];
