@@ -402,19 +402,15 @@ static void PC_FN(add_events)(const PC_FN(events) *ev, pc_counts *c) {
   }
 }
 
-/* Whether any lane is set, by OR-ing halves (cheap extracts) down to four lanes. */
+/* Whether any lane is set: on AVX-512 a mask test, else by OR-ing halves (cheap extracts) down to four lanes. */
 static inline int PC_FN(any_lane)(VI m) {
+#if PC_VBYTES == 64
+  /* (64-byte vectors are AVX-512's) one test into a mask register, not a reduction through extracts */
+  return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) != 0;
+#else
   typedef int32_t i4 __attribute__((vector_size(16)));
   i4 a4, b4;
-#if PC_VBYTES == 64
-  typedef int32_t i8 __attribute__((vector_size(32)));
-  i8 a8, b8;
-  __builtin_memcpy(&a8, &m, 32);
-  __builtin_memcpy(&b8, (char *)&m + 32, 32);
-  const i8 c8 = a8 | b8;
-  __builtin_memcpy(&a4, &c8, 16);
-  __builtin_memcpy(&b4, (const char *)&c8 + 16, 16);
-#elif PC_VBYTES == 32
+#if PC_VBYTES == 32
   __builtin_memcpy(&a4, &m, 16);
   __builtin_memcpy(&b4, (char *)&m + 16, 16);
 #else
@@ -423,12 +419,16 @@ static inline int PC_FN(any_lane)(VI m) {
 #endif
   const i4 c4 = a4 | b4;
   return (c4[0] | c4[1] | c4[2] | c4[3]) != 0;
+#endif
 }
 
 /* The fast path over n elements (a multiple of PC_LANES), accumulating flagged lanes and events. */
 static inline __attribute__((always_inline)) void PC_FN(grid_fast_run)(const uint32_t *restrict in, uint32_t *restrict out, size_t n,
-                                 const PC_FN(grid_k) *restrict g, const uint32_t *restrict rnd, VI *restrict exc,
+                                 const PC_FN(grid_k) *restrict gp, const uint32_t *restrict rnd, VI *restrict exc,
                                  PC_FN(events) *restrict ev) {
+  /* a private copy: its fields stay in registers across the loop, where loads through gp were redone after every
+   * store to out */
+  const PC_FN(grid_k) grid = *gp, *g = &grid;
   if (g->mode == PC_ROUND_NEAREST) {
     for (size_t j = 0; j < n; j += PC_LANES) {
       VU x, o;
