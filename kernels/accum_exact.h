@@ -201,6 +201,23 @@ static inline int PC_FN(exact_settle)(const PC_FN(exact_job) *x, size_t e, doubl
  * every addend is zero, common where ReLU and max-pooling make gradients sparse, are settled here too: X is then
  * the quire's signed zero (−0 only when every addend, the start value included, is −0).
  */
+static int PC_FN(exact_sum2_settle)(const PC_FN(exact_job) *x, size_t i, size_t j, double s, double t, int nonzero,
+                                    int negative, int lost, double terms_l1, pc_accum_counts *cnt) {
+  const pc_accum_args *g = x->g;
+  if (!nonzero) {
+    PC_FN(acc_element_out)(x->md, g, i, j, negative ? -0.0 : 0.0, cnt, 0);
+    return 1;
+  }
+  if (!lost) { /* X = s + t exactly (a nonzero sum of addends that cancel is +0, as in the quire) */
+    PC_FN(acc_element_out)(x->md, g, i, j, PC_FN(acc_add_to_odd)(s, t, PC_ROUND_NEAREST), cnt, 0);
+    return 1;
+  }
+  const double r = s + t, gk = ((double)g->k + 2) * 2.220446049250313e-16; /* at least 2·γ_k */
+  const double bound = 4.440892098500626e-16 * __builtin_fabs(r) + gk * gk * terms_l1;
+  return PC_FN(exact_settle)(x, i * g->n + j, r - bound, r + bound, cnt);
+}
+
+/* The compensated pass over element (i, j)'s addends, then exact_sum2_settle. */
 static int PC_FN(exact_sum2)(const PC_FN(exact_job) *x, size_t i, size_t j, double terms_l1, pc_accum_counts *cnt) {
   const pc_accum_args *g = x->g;
   const size_t e = i * g->n + j, k = g->k, sap = g->sap, sbp = g->sbp;
@@ -220,31 +237,23 @@ static int PC_FN(exact_sum2)(const PC_FN(exact_job) *x, size_t i, size_t j, doub
     lost |= ((t - (u - bu)) + (err - bu)) != 0;
     t = u;
   }
-  if (!nonzero) {
-    PC_FN(acc_element_out)(x->md, g, i, j, negative ? -0.0 : 0.0, cnt, 0);
-    return 1;
-  }
-  if (!lost) { /* X = s + t exactly (a nonzero sum of addends that cancel is +0, as in the quire) */
-    PC_FN(acc_element_out)(x->md, g, i, j, PC_FN(acc_add_to_odd)(s, t, PC_ROUND_NEAREST), cnt, 0);
-    return 1;
-  }
-  const double r = s + t, gk = ((double)k + 2) * 2.220446049250313e-16; /* at least 2·γ_k */
-  const double bound = 4.440892098500626e-16 * __builtin_fabs(r) + gk * gk * terms_l1;
-  return PC_FN(exact_settle)(x, e, r - bound, r + bound, cnt);
+  return PC_FN(exact_sum2_settle)(x, i, j, s, t, nonzero, negative, lost, terms_l1, cnt);
 }
 
-typedef double PC_FN(exact_vd) __attribute__((vector_size(PC_VBYTES)));
-typedef int64_t PC_FN(exact_vl) __attribute__((vector_size(PC_VBYTES)));
-typedef float PC_FN(exact_vf) __attribute__((vector_size(PC_VBYTES / 2)));
-#define PC_EXACT_DL (PC_VBYTES / 8)
+
+/* L, the bound on Σ|addends| of element (i, j): the smaller norm product, plus |start|. */
+static inline double PC_FN(exact_terms_l1)(const PC_FN(exact_job) *x, size_t i, size_t j) {
+  const pc_accum_args *g = x->g;
+  const double by_rows = x->row_l1[i] * x->col_max[j], by_cols = x->row_max[i] * x->col_l1[j];
+  return (by_rows < by_cols ? by_rows : by_cols) + (g->accumulate ? __builtin_fabs((double)g->c[i * g->n + j]) : 0.0);
+}
 
 /* Element (i, j): settled from its interval, else by Sum2, else by the quire. */
 static void PC_FN(exact_element)(const PC_FN(exact_job) *x, size_t i, size_t j, pc_accum_counts *cnt) {
   const pc_accum_args *g = x->g;
   const size_t e = i * g->n + j;
   const double s = x->s[e];
-  const double by_rows = x->row_l1[i] * x->col_max[j], by_cols = x->row_max[i] * x->col_l1[j];
-  const double l1 = (by_rows < by_cols ? by_rows : by_cols) + (g->accumulate ? __builtin_fabs((double)g->c[e]) : 0.0);
+  const double l1 = PC_FN(exact_terms_l1)(x, i, j);
   const double bound = 2.220446049250313e-16 * (((double)g->k + 2) * l1 + 2 * __builtin_fabs(s));
   if (PC_FN(exact_settle)(x, e, s - bound, s + bound, cnt)) return;
   if (__builtin_isfinite(s) && PC_FN(exact_sum2)(x, i, j, l1, cnt)) return;
@@ -253,15 +262,15 @@ static void PC_FN(exact_element)(const PC_FN(exact_job) *x, size_t i, size_t j, 
 
 /*
  * exact_sum2's compensated pass for the lanes of `want` among columns [j, j + DL) of row i, a vector at a time
- * (the B rows are read across the lanes, not down one column each). A lane whose addends are all zero, or whose
- * error sum stayed exact, is settled here exactly as exact_sum2 settles it; the others go to exact_element.
+ * (the B rows are read across the lanes, not down one column each), each lane then settled as exact_sum2
+ * settles it, or by the quire.
  */
-static void PC_FN(exact_lanes_sum2)(const PC_FN(exact_job) *x, size_t i, size_t j, PC_FN(exact_vl) want,
+static void PC_FN(exact_lanes_sum2)(const PC_FN(exact_job) *x, size_t i, size_t j, PC_FN(acc_vl) want,
                                     pc_accum_counts *cnt) {
-  typedef PC_FN(exact_vd) vd;
-  typedef PC_FN(exact_vl) vl;
-  typedef PC_FN(exact_vf) vf;
-  enum { DL = PC_EXACT_DL };
+  typedef PC_FN(acc_vd) vd;
+  typedef PC_FN(acc_vl) vl;
+  typedef PC_FN(acc_vh) vf;
+  enum { DL = PC_ACC_DL };
   const pc_accum_args *g = x->g;
   const size_t e = i * g->n + j, k = g->k, sap = g->sap, sbp = g->sbp, sbj = g->sbj;
   const float *a = g->a + i * g->sai, *b = g->b + j * sbj;
@@ -290,12 +299,10 @@ static void PC_FN(exact_lanes_sum2)(const PC_FN(exact_job) *x, size_t i, size_t 
     lost |= (vl)(((t - (u - bu)) + (err - bu)) != 0);
     t = u;
   }
-  for (int l = 0; l < DL; l++) {
-    if (!want[l]) continue;
-    if (!nonzero[l]) PC_FN(acc_element_out)(x->md, g, i, j + l, negative[l] ? -0.0 : 0.0, cnt, 0);
-    else if (!lost[l]) PC_FN(acc_element_out)(x->md, g, i, j + l, PC_FN(acc_add_to_odd)(s[l], t[l], PC_ROUND_NEAREST), cnt, 0);
-    else PC_FN(exact_element)(x, i, j + l, cnt);
-  }
+  for (int l = 0; l < DL; l++)
+    if (want[l] && !PC_FN(exact_sum2_settle)(x, i, j + l, s[l], t[l], nonzero[l] != 0, negative[l] != 0, lost[l] != 0,
+                                             PC_FN(exact_terms_l1)(x, i, j + l), cnt))
+      PC_FN(acc_element)(x->md, g, i, j + l, cnt);
 }
 
 /*
@@ -303,10 +310,10 @@ static void PC_FN(exact_lanes_sum2)(const PC_FN(exact_job) *x, size_t i, size_t 
  * whose interval converts to one finite nonzero float are written here, the rest go on to the compensated pass.
  */
 static void PC_FN(exact_fp32_lanes)(const PC_FN(exact_job) *x, size_t i, size_t j, pc_accum_counts *cnt) {
-  typedef PC_FN(exact_vd) vd;
-  typedef PC_FN(exact_vl) vl;
-  typedef PC_FN(exact_vf) vf;
-  enum { DL = PC_EXACT_DL };
+  typedef PC_FN(acc_vd) vd;
+  typedef PC_FN(acc_vl) vl;
+  typedef PC_FN(acc_vh) vf;
+  enum { DL = PC_ACC_DL };
   const pc_accum_args *g = x->g;
   const size_t e = i * g->n + j;
   vd s, cmax, cl1, start = {0};
@@ -353,7 +360,7 @@ static void PC_FN(exact_finish_task)(void *ctx, size_t t) {
   for (size_t i = b; i < e_row; i++) {
     size_t j = 0;
     if (x->out_fp32)
-      for (; j + PC_EXACT_DL <= g->n; j += PC_EXACT_DL) PC_FN(exact_fp32_lanes)(x, i, j, &cnt);
+      for (; j + PC_ACC_DL <= g->n; j += PC_ACC_DL) PC_FN(exact_fp32_lanes)(x, i, j, &cnt);
     for (; j < g->n; j++) PC_FN(exact_element)(x, i, j, &cnt);
   }
   x->counts[t] = cnt;
