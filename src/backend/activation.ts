@@ -8,11 +8,9 @@
  * g·1 where x > 0 and g·0 elsewhere: an exact −0 for a negative g, and NaN
  * for an Inf or NaN g at an inactive unit, like the product it is.
  */
-type FloatArray = Float32Array | Float64Array;
+import { overlaps } from './overlap.js';
 
-function overlaps(x: FloatArray, y: FloatArray): boolean {
-  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
-}
+type FloatArray = Float32Array | Float64Array;
 
 /** Checks relu's arrays (every backend calls this first): one length; the output overlaps no input. */
 export function checkRelu(op: string, inputs: readonly FloatArray[], out: FloatArray): void {

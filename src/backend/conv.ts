@@ -6,6 +6,7 @@
  * outer axes that moves between [OC, N, OH·OW] and [N, OC, OH·OW].
  */
 import type { ConvGeometry } from './kernels.js';
+import { overlaps } from './overlap.js';
 
 type FloatArray = Float32Array | Float64Array;
 
@@ -33,10 +34,6 @@ export function checkConv(op: 'im2col' | 'col2im', g: ConvGeometry, input: Float
     throw new RangeError(`${op}: arrays of ${input.length} and ${output.length} elements; the geometry needs ${inLen} and ${outLen}`);
   }
   if (inLen > 0 && outLen > 0 && overlaps(input, output)) throw new RangeError(`${op}: the input and output arrays must not overlap`);
-}
-
-function overlaps(x: FloatArray, y: FloatArray): boolean {
-  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
 }
 
 /** Output positions o in [lo, hi) whose input index o·S − P + k lies in 0..size−1 (hi = lo: none). */

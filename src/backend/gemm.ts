@@ -9,6 +9,7 @@
  * the C kernels block over k only by storing C and continuing the chain, and
  * split work over output tiles only.
  */
+import { overlaps } from './overlap.js';
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer); // little-endian: u32[0] holds the low bits of the significand
@@ -45,10 +46,6 @@ export function fmaf32(a: number, b: number, c: number): number {
 
 function dim(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`gemm: ${name} must be a non-negative integer, got ${v}`);
-}
-
-function overlaps(x: Float32Array, y: Float32Array): boolean {
-  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
 }
 
 /** Checks gemm's arguments (every backend calls this first): sizes, array types and lengths, and that C aliases neither input. */

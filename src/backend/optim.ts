@@ -6,6 +6,7 @@
  * rounded there, and what is read back is the stored value.
  */
 import type { AdamStep, SgdStep } from './kernels.js';
+import { overlaps } from './overlap.js';
 
 type FloatArray = Float32Array | Float64Array;
 
@@ -16,10 +17,6 @@ export function sgdParams(s: SgdStep): Float64Array {
 
 export function adamParams(s: AdamStep): Float64Array {
   return Float64Array.of(s.stepSize, s.bc2Sqrt, s.w, 1 - s.w, s.beta2, 1 - s.beta2, s.eps, s.decay, s.l2);
-}
-
-function overlaps(x: FloatArray, y: FloatArray): boolean {
-  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
 }
 
 /** Checks an optimizer kernel's arrays (every backend calls this first): one length, no two overlapping. */

@@ -5,6 +5,8 @@
  * (kernels/layers.h) matches it bit for bit. Each column is summed from +0
  * down the rows in order, every add rounded where it is stored.
  */
+import { overlaps } from './overlap.js';
+
 type FloatArray = Float32Array | Float64Array;
 
 /** Checks sumRows' arrays (every backend calls this first). */
@@ -13,7 +15,7 @@ export function checkSumRows(g: FloatArray, out: FloatArray, rows: number, n: nu
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`sumRows: ${name} must be a non-negative integer, got ${v}`);
   }
   if (g.length < rows * n || out.length < n) throw new RangeError(`sumRows: arrays of ${g.length} and ${out.length} elements; [${rows}, ${n}] needs ${rows * n} and ${n}`);
-  if (n > 0 && g.buffer === out.buffer && g.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < g.byteOffset + g.byteLength) {
+  if (n > 0 && overlaps(g, out)) {
     throw new RangeError('sumRows: out must not overlap g');
   }
 }
