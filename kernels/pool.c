@@ -50,7 +50,6 @@ static atomic_size_t finished;       /* tasks of the current job that have run *
 static atomic_int quitting;
 static int sleepers = 0;             /* workers waiting on `wake` (under lock) */
 static int caller_waiting = 0;       /* the caller waits on `done` (under lock) */
-static size_t job_tasks;             /* the caller's copy (read only by the caller) */
 
 static inline uint32_t generation_of(uint64_t t) { return (uint32_t)(t >> 32); }
 
@@ -96,9 +95,8 @@ static int no_new_job(const void *seen) {
          !atomic_load_explicit(&quitting, memory_order_relaxed);
 }
 
-static int tasks_running(const void *unused) {
-  (void)unused;
-  return atomic_load_explicit(&finished, memory_order_acquire) < job_tasks;
+static int tasks_running(const void *tasks) {
+  return atomic_load_explicit(&finished, memory_order_acquire) < *(const size_t *)tasks;
 }
 
 /* The generation after `seen`, once the caller publishes it: spinning first, then asleep. */
@@ -159,7 +157,6 @@ void pc_pool_run(pc_task_fn fn, void *ctx, size_t tasks) {
   }
   job_fn = fn;
   job_ctx = ctx;
-  job_tasks = tasks;
   atomic_store_explicit(&finished, 0, memory_order_relaxed);
   const uint32_t gen = generation_of(atomic_load_explicit(&ticket, memory_order_relaxed)) + 1;
   pthread_mutex_lock(&lock);
@@ -167,7 +164,7 @@ void pc_pool_run(pc_task_fn fn, void *ctx, size_t tasks) {
   if (sleepers) pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&lock);
   work_on(gen);
-  if (spin_while(tasks_running, NULL)) {
+  if (spin_while(tasks_running, &tasks)) {
     pthread_mutex_lock(&lock);
     caller_waiting = 1;
     while (atomic_load_explicit(&finished, memory_order_acquire) < tasks) pthread_cond_wait(&done, &lock);
