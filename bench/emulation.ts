@@ -10,7 +10,8 @@
  *    both on the chosen backend: `exact` (a quire, into float32 and into
  *    posit<8,0>), per-add float accumulators (Blumenfeld et al.'s 12-bit M7E4
  *    with chunks of 16; float<5,10> to nearest and stochastically) and a
- *    per-add posit<16,1>.
+ *    per-add posit<16,1>; each with its events counted and without (training
+ *    counts on its logged steps only).
  * One JSON line per measurement on stdout; progress on stderr.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -70,19 +71,22 @@ function gemms(): void {
     ['m10e5-stochastic', 'float<5,10> rounding=stochastic', undefined],
     ['posit16', 'posit<16,1>', undefined],
   ];
+  // Each model with its events counted (as on the steps training logs) and without (every other step).
   for (const [label, spec, output] of models) {
-    log(`gemm ${n}³ with the ${label} accumulator`);
-    // A model that takes a second or more is timed once (a warm-up would double the bench for no precision);
-    // a faster one, best of 5 like the fp32 GEMM beside it.
-    const call = () => accumulatedGemm(spec, false, false, n, n, n, a, b, c, false, { output });
-    const t0 = process.hrtime.bigint();
-    call();
-    const once = Number(process.hrtime.bigint() - t0) / 1e9;
-    const t = once < 0.5 ? Math.min(once, bestOf(call, 5)) : once;
-    console.log(JSON.stringify({
-      bench: 'emulation-gemm', size: n, accumulator: label, spec, output: output?.format ?? 'fp32', backend: k.name, isa: k.isa(), threads: k.threads(),
-      seconds: t, fp32Seconds: fp32, overhead: t / fp32, nsPerMultiplyAdd: (t * 1e9) / n ** 3,
-    }));
+    for (const events of [true, false]) {
+      log(`gemm ${n}³ with the ${label} accumulator, events ${events ? 'counted' : 'off'}`);
+      // A model that takes a second or more is timed once (a warm-up would double the bench for no precision);
+      // a faster one, best of 5 like the fp32 GEMM beside it.
+      const call = () => accumulatedGemm(spec, false, false, n, n, n, a, b, c, false, { output, events });
+      const t0 = process.hrtime.bigint();
+      call();
+      const once = Number(process.hrtime.bigint() - t0) / 1e9;
+      const t = once < 0.5 ? Math.min(once, bestOf(call, 5)) : once;
+      console.log(JSON.stringify({
+        bench: 'emulation-gemm', size: n, accumulator: label, spec, output: output?.format ?? 'fp32', events, backend: k.name, isa: k.isa(),
+        threads: k.threads(), seconds: t, fp32Seconds: fp32, overhead: t / fp32, nsPerMultiplyAdd: (t * 1e9) / n ** 3,
+      }));
+    }
   }
 }
 

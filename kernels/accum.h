@@ -477,6 +477,7 @@ typedef struct {
   int kind; /* AP_KIND_* */
   size_t chunk;
   int has_product, stochastic, out_stochastic;
+  int events; /* the caller keeps the counts (else paths that can skip counting do) */
   PC_FN(acc_rounder) acc, product, out;
   uint32_t key[4]; /* Philox: seed (lo, hi), stream (lo, hi) */
 } PC_FN(acc_model);
@@ -491,6 +492,7 @@ static PC_FN(acc_model) PC_FN(acc_model_from)(const double *p) {
   md.has_product = md.product.family != AR_FAMILY_NONE;
   md.stochastic = md.kind == AP_KIND_PER_ADD && md.acc.mode == PC_ROUND_STOCHASTIC;
   md.out_stochastic = md.out.mode == PC_ROUND_STOCHASTIC;
+  md.events = p[AP_EVENTS] != 0;
   const uint64_t seed = (uint64_t)p[AP_SEED], stream = (uint64_t)p[AP_STREAM];
   md.key[0] = (uint32_t)seed;
   md.key[1] = (uint32_t)(seed >> 32);
@@ -906,22 +908,35 @@ static int PC_FN(acc_peradd_vector_ok)(const PC_FN(acc_model) *md, size_t k) {
   return PC_FN(acc_vgrid_ok)(&md->product) && md->product.mode == md->acc.mode && md->product.R == md->acc.R;
 }
 
+/* Rows [i0, i1) x columns [j0, j1) of C in double-lane tiles where the model allows, else element by element. */
+static void PC_FN(acc_rest)(const PC_FN(acc_model) *md, const pc_accum_args *g, size_t i0, size_t i1, size_t j0, size_t j1,
+                            pc_accum_counts *cnt) {
+  size_t i = i0;
+  if (PC_FN(acc_peradd_vector_ok)(md, g->k)) {
+    const size_t PW = PC_PA_VT * PC_ACC_DL;
+    for (; i + PC_PA_RT <= i1; i += PC_PA_RT) {
+      size_t j = j0;
+      for (; j + PW <= j1; j += PW) PC_FN(acc_peradd_rows)(md, g, i, j, cnt);
+      for (size_t r = i; r < i + PC_PA_RT; r++)
+        for (size_t jj = j; jj < j1; jj++) PC_FN(acc_element)(md, g, r, jj, cnt);
+    }
+  }
+  for (; i < i1; i++)
+    for (size_t j = j0; j < j1; j++) PC_FN(acc_element)(md, g, i, j, cnt);
+}
+
+#if PC_VBYTES == 64 && !defined(__wasm__)
+#include "accum_f32.h"
+#endif
+
 /* Rows [row_begin, row_end) of C; adds to *counts. */
 static void PC_FN(pc_accumulate)(const pc_accum_args *g, size_t row_begin, size_t row_end, pc_accum_counts *counts) {
   const PC_FN(acc_model) md = PC_FN(acc_model_from)(g->params);
   pc_accum_counts cnt = {0, 0, 0}; /* counted here, written once: threads' counters share a cache line */
-  size_t i = row_begin;
-  if (PC_FN(acc_peradd_vector_ok)(&md, g->k)) {
-    const size_t PW = PC_PA_VT * PC_ACC_DL;
-    for (; i + PC_PA_RT <= row_end; i += PC_PA_RT) {
-      size_t j = 0;
-      for (; j + PW <= g->n; j += PW) PC_FN(acc_peradd_rows)(&md, g, i, j, &cnt);
-      for (size_t r = i; r < i + PC_PA_RT; r++)
-        for (size_t jj = j; jj < g->n; jj++) PC_FN(acc_element)(&md, g, r, jj, &cnt);
-    }
-  }
-  for (; i < row_end; i++)
-    for (size_t j = 0; j < g->n; j++) PC_FN(acc_element)(&md, g, i, j, &cnt);
+#if PC_VBYTES == 64 && !defined(__wasm__)
+  if (!PC_FN(acc_fmodel_ok)(&md, g->k) || !PC_FN(acc_frows)(&md, g, row_begin, row_end, &cnt))
+#endif
+    PC_FN(acc_rest)(&md, g, row_begin, row_end, 0, g->n, &cnt);
   counts->swamped += cnt.swamped;
   counts->overflow += cnt.overflow;
   counts->underflow += cnt.underflow;

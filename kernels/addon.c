@@ -543,7 +543,7 @@ static napi_value accumulate(napi_env env, napi_callback_info info) {
   }
   const double *p = (const double *)pp;
   if (!(p[AP_KIND] == AP_KIND_EXACT || p[AP_KIND] == AP_KIND_PER_ADD) || !(p[AP_CHUNK] >= 0 && p[AP_CHUNK] <= 2147483648.0) ||
-      !(p[AP_SEED] >= 0 && p[AP_SEED] <= 9007199254740991.0) || !(p[AP_STREAM] >= 0 && p[AP_STREAM] <= 9007199254740991.0) ||
+      !(p[AP_SEED] >= 0 && p[AP_SEED] <= 9007199254740991.0) || !(p[AP_STREAM] >= 0 && p[AP_STREAM] <= 9007199254740991.0) || !(p[AP_EVENTS] == 0 || p[AP_EVENTS] == 1) ||
       !rounder_ok(p + AP_ACC, p[AP_KIND] == AP_KIND_EXACT) || !rounder_ok(p + AP_PRODUCT, 1) || !rounder_ok(p + AP_OUTPUT, 0)) {
     napi_throw_type_error(env, NULL, "precis addon: accumulate's params are out of range");
     return NULL;
@@ -593,10 +593,11 @@ static napi_value accumulate(napi_env env, napi_callback_info info) {
     }
     active->accumulate_exact(&g, exact_work, pc_pool_run, pc_pool_threads(), &total);
   } else if (g.m && g.n) {
-    /* about four tasks per thread of whole rows: each row is independent, so the split never changes a result */
+    /* about four tasks per thread of whole rows, in fours (the per-add float tiles' height): each row is
+     * independent, so the split never changes a result */
     const int threads = pc_pool_threads();
     const size_t tasks_wanted = threads > 1 ? 4 * (size_t)threads : 1;
-    accum_job j = {&g, (g.m + tasks_wanted - 1) / tasks_wanted, NULL};
+    accum_job j = {&g, ((g.m + tasks_wanted - 1) / tasks_wanted + 3) / 4 * 4, NULL};
     const size_t tasks = (g.m + j.rows_per_task - 1) / j.rows_per_task;
     j.counts = (pc_accum_counts *)calloc(tasks, sizeof(pc_accum_counts));
     if (!j.counts) { napi_throw_error(env, NULL, "precis addon: out of memory"); return NULL; }

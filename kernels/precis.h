@@ -93,7 +93,8 @@ enum {
   AP_ACC = 4,
   AP_PRODUCT = 20,
   AP_OUTPUT = 36,
-  AP_COUNT = 52
+  AP_EVENTS = 52, /* 1: count the events; 0: the caller drops them, so the kernels may skip the counting */
+  AP_COUNT = 53
 };
 enum { AR_FAMILY_NONE = 0, AR_FAMILY_FLOAT = 1, AR_FAMILY_FIXED = 2, AR_FAMILY_POSIT = 3 };
 enum {

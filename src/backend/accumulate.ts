@@ -9,8 +9,11 @@ import type { ExactAccumulator, RoundedAccumulator } from '../precision/accumula
 import type { OutputQuantizer } from '../precision/accumulator-reference.js';
 import { checkGemm } from './gemm.js';
 
-/** The model part of the vector: kind, chunk, Philox key and stream, then three rounders of AR.COUNT values. */
-export const AP = { KIND: 0, CHUNK: 1, SEED: 2, STREAM: 3, ACC: 4, PRODUCT: 20, OUTPUT: 36, COUNT: 52 } as const;
+/**
+ * The model part of the vector: kind, chunk, Philox key and stream, three rounders of AR.COUNT values, and whether
+ * the events are wanted (when not, the kernels may skip counting them).
+ */
+export const AP = { KIND: 0, CHUNK: 1, SEED: 2, STREAM: 3, ACC: 4, PRODUCT: 20, OUTPUT: 36, EVENTS: 52, COUNT: 53 } as const;
 export const enum ApKind { Exact = 0, PerAdd = 1 }
 
 /** One rounder: its family, its grid (float and fixed, in double), its rounding, and for posits N and ES. */

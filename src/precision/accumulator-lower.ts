@@ -38,13 +38,17 @@ function packRounder(p: Float64Array, at: number, s: RounderSpec): void {
   }
 }
 
-/** The plan of an exact or per-add model; throws OptionError for an output the model cannot feed (see outputSpec). */
+/**
+ * The plan of an exact or per-add model; throws OptionError for an output the model cannot feed (see outputSpec).
+ * Without `events` the caller drops the counts, and the kernels may skip counting them.
+ */
 export function lowerAccumulator(
-  model: ExactAccumulator | RoundedAccumulator, output: OutputQuantizer | undefined, seed: number, stream: number,
+  model: ExactAccumulator | RoundedAccumulator, output: OutputQuantizer | undefined, seed: number, stream: number, events = true,
 ): AccumulatorPlan {
   const p = new Float64Array(AP.COUNT);
   p[AP.SEED] = seed;
   p[AP.STREAM] = stream;
+  p[AP.EVENTS] = events ? 1 : 0;
   packRounder(p, AP.OUTPUT, outputSpec(output, model.kind === 'exact'));
   if (model.kind === 'exact') p[AP.KIND] = ApKind.Exact;
   else {

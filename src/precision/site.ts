@@ -172,14 +172,19 @@ export class LayerPrecision {
     const stats = this.accumulatorStats;
     return (pass, transA, transB, m, n, k, a, b, c, accumulate) => {
       const output = pass === 'forward' && fused ? { format: fused.format, rounding: fused.spec.rounding, overflow: fused.spec.overflow, subnormals: fused.spec.subnormals, randomBits: fused.spec.randomBits } : undefined;
+      // Events are counted on the steps that measure (the logged ones), like the quantizers' errors: counting
+      // costs the per-add kernels about as much as the arithmetic.
+      const events = ctx.measure;
       const r = accumulatedGemm(model, transA, transB, m, n, k, a, b, c, accumulate, {
-        output, seed: ctx.seed, stream: streamOf(StreamTag.Accumulate, this.index, 4 * step + PASS_INDEX[pass]),
+        output, seed: ctx.seed, stream: streamOf(StreamTag.Accumulate, this.index, 4 * step + PASS_INDEX[pass]), events,
       });
-      stats.products += m * n * k;
       if (!r) return null;
-      stats.swamped += r.swamped;
-      stats.overflow += r.overflow;
-      stats.underflow += r.underflow;
+      if (events) {
+        stats.products += m * n * k;
+        stats.swamped += r.swamped;
+        stats.overflow += r.overflow;
+        stats.underflow += r.underflow;
+      }
       return pass === 'forward' && this.masksOverflow ? r.overflowed : null;
     };
   }
