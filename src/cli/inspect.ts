@@ -85,7 +85,7 @@ export function inspectCommand(argv: readonly string[], out: (line: string) => v
   }
   const acc = Object.entries(precision.accumulators ?? {});
   if (acc.length > 0) {
-    out('accumulators (multiply-adds through each layer\'s model, the fraction of adds swamped, rounding events):');
+    out('accumulators (on the logged steps: multiply-adds through each layer\'s model, the fraction of adds swamped, rounding events):');
     const arows = [['layer', 'model', 'multiply-adds', 'swamped', 'overflows', 'underflows']];
     for (const [layer, a] of acc) arows.push([layer, a.model, String(a.products), pct(a.swamped), String(a.overflow), String(a.underflow)]);
     for (const l of table(arows, 2)) out(`  ${l}`);
