@@ -96,19 +96,28 @@ static inline __attribute__((always_inline)) __mmask16 PC_FN(acc_fflushed)(__m51
   return _mm512_mask_test_epi32_mask(_mm512_testn_epi32_mask(_mm512_castps_si512(y), abs), s, abs);
 }
 
-/* acc_counted_add on each lane: acc + x given as its two directed roundings; xnz: the lanes where x is nonzero. The
+/* acc_counted_add on each lane: acc + x given as its two directed roundings; xnz: the lanes where x is nonzero, or with
+ * zeros_apart, every lane (the caller counts the adds of zero terms and takes them away from the swamped). The
  * counters' lanes are shared by the tile's elements (only the sums over the whole product are reported). */
 static inline __attribute__((always_inline)) __m512 PC_FN(acc_fcounted)(const PC_FN(acc_fgrid) *G, __m512 acc, __m512 rd,
-                                                                        __m512 ru, __mmask16 xnz, const int mode, const int flush,
-                                                                        const int count, __m512 *tracked, __m512i *swamped,
+                                                                        __m512 ru, __mmask16 xnz, const int zeros_apart, const int mode,
+                                                                        const int flush, const int count, __m512 *tracked, __m512i *swamped,
                                                                         __m512i *flushed) {
   const __m512i s = PC_FN(acc_fodd)(rd, ru, mode);
   const __m512 y = PC_FN(acc_fround)(G, s, mode, flush);
   *tracked = _mm512_range_ps(*tracked, y, 0x0B); /* the largest magnitude so far */
   if (!count) return y;
   const __mmask16 fl = PC_FN(acc_fflushed)(s, y);
-  const __mmask16 sw = _mm512_mask_cmp_ps_mask(xnz & ~fl, y, acc, _CMP_EQ_OQ);
-  *swamped = _mm512_mask_sub_epi32(*swamped, sw, *swamped, _mm512_set1_epi32(-1));
+  if (zeros_apart) {
+    /* every add whose sum came back unchanged, less those that flushed (there acc was 0); the caller takes away the
+     * adds of zero terms, which always come back unchanged and never flush */
+    *swamped = _mm512_mask_sub_epi32(*swamped, _mm512_cmp_ps_mask(y, acc, _CMP_EQ_OQ), *swamped, _mm512_set1_epi32(-1));
+    const __mmask16 flushed_from_zero = _mm512_mask_testn_epi32_mask(fl, _mm512_castps_si512(acc), _mm512_set1_epi32(PC_FA_ABS));
+    *swamped = _mm512_mask_add_epi32(*swamped, flushed_from_zero, *swamped, _mm512_set1_epi32(-1));
+  } else {
+    const __mmask16 sw = _mm512_mask_cmp_ps_mask(xnz & ~fl, y, acc, _CMP_EQ_OQ);
+    *swamped = _mm512_mask_sub_epi32(*swamped, sw, *swamped, _mm512_set1_epi32(-1));
+  }
   *flushed = _mm512_mask_sub_epi32(*flushed, fl, *flushed, _mm512_set1_epi32(-1));
   return y;
 }
@@ -148,7 +157,7 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
   float tot[RT][VT][16]; /* touched once a chunk: kept in memory, which leaves the registers to the running sums */
   /* event counters shared by the tile's lanes: a lane counts at most 3 * RT * VT events a step (k < 2^26) */
   __m512i swamped = _mm512_setzero_si512(), flushed = _mm512_setzero_si512();
-  uint64_t start_flushes = 0;
+  uint64_t start_flushes = 0, zero_terms = 0;
   __m512 tracked = _mm512_setzero_ps(), ptracked = _mm512_setzero_ps();
   const float *arow[RT];
   size_t astride[RT];
@@ -178,17 +187,18 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
     const size_t p1 = chunk && chunk < k - p0 ? p0 + chunk : k;
     for (size_t p = p0; p < p1; p++) {
       __m512 bv[VT];
-      __mmask16 bnz[VT];
+      int nonzero_b = 0, nonzero_a = 0;
 #pragma GCC unroll 4
       for (int v = 0; v < VT; v++) {
         bv[v] = _mm512_loadu_ps(bp + p * bstride + 16 * v);
-        bnz[v] = _mm512_test_epi32_mask(_mm512_castps_si512(bv[v]), abs);
+        if (count && variant != PC_FA_PRODUCT)
+          nonzero_b += __builtin_popcount(_mm512_test_epi32_mask(_mm512_castps_si512(bv[v]), abs));
       }
 #pragma GCC unroll 8
       for (int r = 0; r < RT; r++) {
         const float as = arow[r][p * astride[r]];
         const __m512 av = _mm512_set1_ps(as);
-        const __mmask16 anz = as != 0 ? 0xffff : 0;
+        nonzero_a += as != 0;
 #pragma GCC unroll 4
         for (int v = 0; v < VT; v++) {
           __m512 rd, ru;
@@ -205,13 +215,15 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
             rd = PC_FA_DIRECTED(_mm512_add_round_ps, run[r][v], x, _MM_FROUND_TO_NEG_INF);
             ru = PC_FA_DIRECTED(_mm512_add_round_ps, run[r][v], x, _MM_FROUND_TO_POS_INF);
           } else {
-            xnz = bnz[v] & anz;
+            xnz = 0xffff; /* zero terms are counted apart, a step at a time */
             rd = _mm512_fmadd_round_ps(av, bv[v], run[r][v], _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
             ru = _mm512_fmadd_round_ps(av, bv[v], run[r][v], _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
           }
-          run[r][v] = PC_FN(acc_fcounted)(&G, run[r][v], rd, ru, xnz, mode, flush, count, &tracked, &swamped, &flushed);
+          run[r][v] = PC_FN(acc_fcounted)(&G, run[r][v], rd, ru, xnz, variant != PC_FA_PRODUCT, mode, flush, count, &tracked,
+                                          &swamped, &flushed);
         }
       }
+      if (count && variant != PC_FA_PRODUCT) zero_terms += (uint64_t)(RT * PC_FA_W - nonzero_a * nonzero_b);
     }
     if (chunk)
       for (int r = 0; r < RT; r++)
@@ -219,7 +231,7 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
           const __m512 t = _mm512_loadu_ps(tot[r][v]), x = run[r][v];
           const __m512 rd = PC_FA_DIRECTED(_mm512_add_round_ps, t, x, _MM_FROUND_TO_NEG_INF);
           const __m512 ru = PC_FA_DIRECTED(_mm512_add_round_ps, t, x, _MM_FROUND_TO_POS_INF);
-          _mm512_storeu_ps(tot[r][v], PC_FN(acc_fcounted)(&G, t, rd, ru, _mm512_test_epi32_mask(_mm512_castps_si512(x), abs), mode,
+          _mm512_storeu_ps(tot[r][v], PC_FN(acc_fcounted)(&G, t, rd, ru, _mm512_test_epi32_mask(_mm512_castps_si512(x), abs), 0, mode,
                                                          flush, count, &tracked, &swamped, &flushed));
           run[r][v] = _mm512_setzero_ps();
         }
@@ -231,7 +243,7 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
   if (_mm512_cmp_ps_mask(tracked, G.limit, _CMP_GT_OQ) || _mm512_cmp_ps_mask(ptracked, PG.limit, _CMP_GT_OQ)) return 0;
   if (count) {
     cnt->underflow += start_flushes;
-    cnt->swamped += PC_FN(acc_fsum)(swamped);
+    cnt->swamped += PC_FN(acc_fsum)(swamped) - zero_terms;
     cnt->underflow += PC_FN(acc_fsum)(flushed);
   }
   for (int r = 0; r < rows; r++) {
