@@ -23,8 +23,9 @@
  * What the lanes do not model they detect: a tile where any value passed the
  * grid's range (saturation, Inf), or whose inputs are not all finite, is
  * redone by the double-lane tiles, so these lanes only ever keep results
- * that are exactly the scalar path's. The event counts are the scalar
- * path's too: swamped adds and flushes, counted per lane.
+ * that are exactly the scalar path's. The event counts (swamped adds,
+ * flushes) are the scalar path's too, summed over the tile's lanes
+ * (acc_fcounted); without events (AP_EVENTS 0) the tiles skip them.
  */
 
 #include <stdlib.h>
