@@ -259,6 +259,15 @@ static double PC_FN(acc_round_posit)(const PC_FN(acc_rounder) *g, double x, uint
   return PC_FN(acc_posit_decode)(PC_FN(acc_posit_encode)(g, x, rnd), g->posit_n, g->posit_es);
 }
 
+/* Whether a rounder is float32 with round to nearest, subnormals and signed zeros kept and Inf on overflow: what a
+ * conversion of a double to float does (and so nothing, without an event, to a value that is a float32). */
+static int PC_FN(acc_is_fp32)(const PC_FN(acc_rounder) *r) {
+  return r->family == AR_FAMILY_FLOAT && r->M == 23 && r->tmin == -149 && r->max_pos == 3.4028234663852886e38 &&
+         r->max_neg == 3.4028234663852886e38 && r->mode == PC_ROUND_NEAREST && !r->flush && !r->saturate &&
+         (r->flags & (PC_GRID_FLUSH | PC_GRID_EXP_PARITY | PC_GRID_WRAP)) == 0 && (r->flags & PC_GRID_INF) &&
+         (r->flags & PC_GRID_SIGNED_ZERO);
+}
+
 static inline double PC_FN(acc_round)(const PC_FN(acc_rounder) *g, double x, uint32_t rnd, int *ev) {
   return g->family == AR_FAMILY_POSIT ? PC_FN(acc_round_posit)(g, x, rnd, ev) : PC_FN(acc_round_grid)(g, x, rnd, ev);
 }

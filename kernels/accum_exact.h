@@ -127,14 +127,6 @@ typedef struct {
   pc_accum_counts counts[64];
 } PC_FN(exact_job);
 
-/* Whether a rounder is float32 with round to nearest, subnormals kept and Inf on overflow, i.e. what a conversion
- * of a double to float does for every finite nonzero result. */
-static int PC_FN(exact_is_fp32)(const PC_FN(acc_rounder) *r) {
-  return r->family == AR_FAMILY_FLOAT && r->M == 23 && r->tmin == -149 && r->max_pos == 3.4028234663852886e38 &&
-         r->max_neg == 3.4028234663852886e38 && r->mode == PC_ROUND_NEAREST && !r->flush && !r->saturate &&
-         (r->flags & (PC_GRID_FLUSH | PC_GRID_EXP_PARITY | PC_GRID_WRAP)) == 0 && (r->flags & PC_GRID_INF);
-}
-
 /*
  * Posit rounding to nearest of every value in [lo, hi] (one sign, nonzero), settled without the bit-string
  * encoder when the interval lies in one binade 2^e whose posits keep all es exponent bits and fb ≥ 0 fraction
@@ -388,7 +380,7 @@ static void PC_FN(pc_accumulate_exact)(const pc_accum_args *g, double *work, pc_
    * vector and either reading is the same) */
   const PC_FN(wide_gemm_args) wide = {g->sap != 1, g->sbj != 1, g->accumulate, m, n, k, g->a, g->b, s};
   PC_FN(pc_gemm_f64)(&wide, pack, run, threads);
-  PC_FN(exact_job) job = {&md, g, s, row_l1, row_max, col_l1, col_max, PC_FN(exact_is_fp32)(&md.out),
+  PC_FN(exact_job) job = {&md, g, s, row_l1, row_max, col_l1, col_max, PC_FN(acc_is_fp32)(&md.out),
                            md.out.family == AR_FAMILY_POSIT && md.out.mode == PC_ROUND_NEAREST, 0, {{0, 0, 0}}};
   const size_t wanted = threads > 1 ? 4 * (size_t)threads : 1;
   const size_t most = sizeof job.counts / sizeof job.counts[0];

@@ -74,7 +74,8 @@ static inline __attribute__((always_inline)) __m512i PC_FN(acc_fodd)(__m512 rd, 
   return _mm512_mask_or_epi32(mode == PC_ROUND_DOWN ? _mm512_castps_si512(rd) : lo, inexact, lo, _mm512_set1_epi32(1));
 }
 
-/* round_grid on each lane of s (a sum rounded to odd) within the grid's range; flush a compile-time constant */
+/* round_grid on each lane of s (a sum rounded to odd) within the grid's range; flush a compile-time constant where
+ * the tile's variant fixes it */
 static inline __attribute__((always_inline)) __m512 PC_FN(acc_fround)(const PC_FN(acc_fgrid) *G, __m512i s, const int mode,
                                                                       const int flush) {
   const __m512 sf = _mm512_castsi512_ps(s);
@@ -147,7 +148,7 @@ enum { PC_FA_PLAIN = 0, PC_FA_FLUSH = 1, PC_FA_PRODUCT = 2 };
 static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(acc_model) *md, const PC_FN(acc_fgrid) *Gp,
                                                                   const PC_FN(acc_fgrid) *PGp, const pc_accum_args *g,
                                                                   const float *bp, size_t bstride, size_t i0, size_t j0, int rows,
-                                                                  int cols, pc_accum_counts *cnt, int identity_out, const int mode,
+                                                                  int cols, pc_accum_counts *cnt, int out_fp32, const int mode,
                                                                   const int variant, const int count) {
   enum { RT = PC_FA_RT, VT = PC_FA_VT };
   const PC_FN(acc_fgrid) G = *Gp, PG = *PGp; /* copies the loop keeps in registers */
@@ -173,7 +174,7 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
           continue;
         }
         int ev;
-        const double x = PC_FN(acc_round)(&md->acc, g->accumulate ? (double)g->c[e] : 0.0, 0, &ev);
+        const double x = PC_FN(acc_round)(&md->acc, (double)g->c[e], 0, &ev);
         if (ev == PC_EV_NAN || ev == PC_EV_OVERFLOW || !__builtin_isfinite(x)) return 0;
         start_flushes += ev == PC_EV_FLUSH;
         tot[r][v][l] = (float)x;
@@ -209,7 +210,7 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
             const __m512 prd = PC_FA_DIRECTED(_mm512_mul_round_ps, av, bv[v], _MM_FROUND_TO_NEG_INF);
             const __m512 pru = PC_FA_DIRECTED(_mm512_mul_round_ps, av, bv[v], _MM_FROUND_TO_POS_INF);
             const __m512i ps = PC_FN(acc_fodd)(prd, pru, mode);
-            const __m512 x = PG.flush ? PC_FN(acc_fround)(&PG, ps, mode, 1) : PC_FN(acc_fround)(&PG, ps, mode, 0);
+            const __m512 x = PC_FN(acc_fround)(&PG, ps, mode, PG.flush);
             ptracked = _mm512_range_ps(ptracked, x, 0x0B);
             if (count) flushed = _mm512_mask_sub_epi32(flushed, PC_FN(acc_fflushed)(ps, x), flushed, _mm512_set1_epi32(-1));
             xnz = _mm512_test_epi32_mask(_mm512_castps_si512(x), abs);
@@ -249,7 +250,7 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
   }
   for (int r = 0; r < rows; r++) {
     const size_t e = (i0 + r) * g->n + j0;
-    if (identity_out) { /* within the grid's range every value is a float32: nothing to round, no event */
+    if (out_fp32) { /* within the grid's range every value is a float32, which float32 output leaves alone */
       for (int v = 0; v < VT && v * 16 < cols; v++) {
         const int left = cols - v * 16;
         _mm512_mask_storeu_ps(g->c + e + v * 16, left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1), _mm512_loadu_ps(tot[r][v]));
@@ -264,8 +265,8 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
 
 static int PC_FN(acc_ftile_for)(const PC_FN(acc_model) *md, const PC_FN(acc_fgrid) *G, const PC_FN(acc_fgrid) *PG,
                                 const pc_accum_args *g, const float *bp, size_t bstride, size_t i0, size_t j0, int rows, int cols,
-                                pc_accum_counts *cnt, int identity_out, const int variant) {
-#define PC_FA_TILE(M, V, C) PC_FN(acc_ftile)(md, G, PG, g, bp, bstride, i0, j0, rows, cols, cnt, identity_out, M, V, C)
+                                pc_accum_counts *cnt, int out_fp32, const int variant) {
+#define PC_FA_TILE(M, V, C) PC_FN(acc_ftile)(md, G, PG, g, bp, bstride, i0, j0, rows, cols, cnt, out_fp32, M, V, C)
 #define PC_FA_MODES(V, C)                                                                                                    \
   switch (md->acc.mode) {                                                                                                    \
     case PC_ROUND_ZERO: return PC_FA_TILE(PC_ROUND_ZERO, V, C);                                                              \
@@ -290,13 +291,6 @@ static int PC_FN(acc_fmodel_ok)(const PC_FN(acc_model) *md, size_t k) {
          (!md->has_product || PC_FN(acc_fgrid_ok)(&md->product));
 }
 
-/* whether the output rounder leaves every finite float32 as it is, with no event (float32 itself, or wider) */
-static int PC_FN(acc_out_identity)(const PC_FN(acc_rounder) *r) {
-  return r->family == AR_FAMILY_FLOAT && !r->wrap && !(r->flags & PC_GRID_EXP_PARITY) && (r->flags & PC_GRID_SIGNED_ZERO) &&
-         !r->flush && !(r->flags & PC_GRID_FLUSH) && r->M >= 23 && r->tmin <= -149 && r->max_pos >= 3.4028234663852886e38 &&
-         r->max_neg >= 3.4028234663852886e38;
-}
-
 /* whether every value of a float array is finite (n values, stride s) */
 static int PC_FN(acc_all_finite)(const float *x, size_t n, size_t s) {
   for (size_t i = 0; i < n; i++)
@@ -314,9 +308,10 @@ static int PC_FN(acc_frows)(const PC_FN(acc_model) *md, const pc_accum_args *g, 
                             pc_accum_counts *cnt) {
   const size_t k = g->k, n = g->n, tiles = (row_end - row_begin + PC_FA_RT - 1) / PC_FA_RT;
   /* B's panel as the tiles read it: in place where op(B)'s rows are contiguous and the panel whole, else packed here */
-  float *packed = g->sbj == 1 && n % PC_FA_W == 0 ? NULL : (float *)malloc((k ? k : 1) * PC_FA_W * sizeof(float));
+  const int packs = g->sbj != 1 || n % PC_FA_W != 0;
+  float *packed = packs ? (float *)malloc((k ? k : 1) * PC_FA_W * sizeof(float)) : NULL;
   uint8_t *row_finite = (uint8_t *)malloc(tiles ? tiles : 1);
-  if (((g->sbj != 1 || n % PC_FA_W) && !packed) || !row_finite) {
+  if ((packs && !packed) || !row_finite) {
     free(packed);
     free(row_finite);
     return 0;
@@ -329,7 +324,7 @@ static int PC_FN(acc_frows)(const PC_FN(acc_model) *md, const pc_accum_args *g, 
   const PC_FN(acc_fgrid) G = PC_FN(acc_fgrid_from)(&md->acc);
   const PC_FN(acc_fgrid) PG = md->has_product ? PC_FN(acc_fgrid_from)(&md->product) : G;
   const int variant = md->has_product ? PC_FA_PRODUCT : G.flush ? PC_FA_FLUSH : PC_FA_PLAIN;
-  const int identity_out = PC_FN(acc_out_identity)(&md->out);
+  const int out_fp32 = PC_FN(acc_is_fp32)(&md->out);
   for (size_t j0 = 0; j0 < n; j0 += PC_FA_W) {
     const int cols = n - j0 < PC_FA_W ? (int)(n - j0) : PC_FA_W;
     const float *bp;
@@ -350,7 +345,7 @@ static int PC_FN(acc_frows)(const PC_FN(acc_model) *md, const pc_accum_args *g, 
       const size_t i0 = row_begin + t * PC_FA_RT;
       const int rows = row_end - i0 < PC_FA_RT ? (int)(row_end - i0) : PC_FA_RT;
       if (!finite || !row_finite[t] ||
-          !PC_FN(acc_ftile_for)(md, &G, &PG, g, bp, bstride, i0, j0, rows, cols, cnt, identity_out, variant))
+          !PC_FN(acc_ftile_for)(md, &G, &PG, g, bp, bstride, i0, j0, rows, cols, cnt, out_fp32, variant))
         PC_FN(acc_rest)(md, g, i0, i0 + (size_t)rows, j0, j0 + (size_t)cols, cnt);
     }
   }
