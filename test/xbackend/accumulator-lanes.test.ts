@@ -19,7 +19,6 @@ import { setBackend } from '../../src/backend/index.js';
 import { assertSame, runPlan, type ProductCase, type Result } from './accumulated.js';
 import { forEachBackend, requireBackends } from './backends.js';
 import { Rng } from '../support/rng.js';
-import type { Kernels } from '../../src/backend/index.js';
 
 interface Model { readonly spec: string; readonly output?: OutputQuantizer }
 
@@ -133,7 +132,7 @@ test('accumulated products: without events the values and the overflow mask are 
       const cs = makeCase(9, 100, 40, 2, poison);
       const want = runPlan(jsKernels, plan(model, 3), cs);
       for (const cfg of forEachBackend({ includeJs: true })) {
-        sameValues(runPlan(cfg.kernels as Kernels, plan(model, 3, false), cs), want, `${cfg.label} ${model.spec} ${poison}`);
+        sameValues(runPlan(cfg.kernels, plan(model, 3, false), cs), want, `${cfg.label} ${model.spec} ${poison}`);
       }
     }
   }
