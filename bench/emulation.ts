@@ -9,9 +9,10 @@
  *  - GEMM at n³ (default 512): the accumulator models against the fp32 GEMM,
  *    both on the chosen backend: `exact` (a quire, into float32 and into
  *    posit<8,0>), per-add float accumulators (Blumenfeld et al.'s 12-bit M7E4
- *    with chunks of 16; float<5,10> to nearest and stochastically) and a
- *    per-add posit<16,1>; each with its events counted and without (training
- *    counts on its logged steps only).
+ *    with chunks of 16; float<5,10> to nearest and stochastically), a
+ *    per-add posit<16,1> and fixed-point sums (fixed<16,10> saturating, a
+ *    wrapping fixed<32,16>); each with its events counted and without
+ *    (training counts on its logged steps only).
  * One JSON line per measurement on stdout; progress on stderr.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -70,6 +71,8 @@ function gemms(): void {
     ['m10e5', 'float<5,10>', undefined],
     ['m10e5-stochastic', 'float<5,10> rounding=stochastic', undefined],
     ['posit16', 'posit<16,1>', undefined],
+    ['fixed16', 'fixed<16,10>', undefined],
+    ['int32-wrap', 'fixed<32,16> overflow=wrap', undefined],
   ];
   // Each model with its events counted (as on the steps training logs) and without (every other step).
   for (const [label, spec, output] of models) {

@@ -598,18 +598,27 @@ typedef float PC_FN(acc_vh) __attribute__((vector_size(PC_VBYTES / 2)));
 /* ---- per-add float accumulators, vectorised: lanes are columns ---- */
 
 /*
- * A float grid in double lanes, for round_grid's arithmetic. The step 2^t is
- * max(2^e · 2^-M, 2^tmin) from a's exponent bits (a subnormal a has e bits 0
- * and gets 2^tmin, as the scalar t = max(e - M, tmin) does), and 2^-t is its
- * bit complement, so both are the exact powers the scalar path builds; with
- * 1 <= M <= 51 a scaled value is below 2^52. Limits below 2^1000 keep every
- * sum of an accumulator value and a product finite. A lane whose input is
- * Inf or NaN, or whose overflow gives Inf or NaN, returns NaN: NaN survives
- * every later add, and marks the element for the scalar path.
+ * A float or fixed-point grid in double lanes, for round_grid's arithmetic.
+ * The step 2^t is max(2^e · 2^-M, 2^tmin) from a's exponent bits (a
+ * subnormal a has e bits 0 and gets 2^tmin, as the scalar t = max(e - M,
+ * tmin) does), and 2^-t is its bit complement, so both are the exact powers
+ * the scalar path builds; with 1 <= M <= 51 a scaled value is below 2^52.
+ * Limits below 2^1000 keep every sum of an accumulator value and a product
+ * finite. A lane whose input is Inf or NaN, or whose overflow gives Inf or
+ * NaN, returns NaN: NaN survives every later add, and marks the element for
+ * the scalar path.
+ *
+ * A fixed-point grid is the float grid with M = acc_vgrid_m's bits and
+ * tmin = -F: its step is 2^-F below 2^M steps, far beyond the range, and the
+ * sums rounded to odd in double keep the bits its rounding needs there
+ * (FixedRounder.add rounds the exact sum). Wrapping takes the step count
+ * modulo 2^W; a wrapping lane whose sum reached the coarser steps (a
+ * product beyond 2^M steps) goes to the scalar path.
  */
 typedef struct {
   PC_FN(acc_vd) ulp, step_min, max_pos, max_neg, flush_below, rscale;
-  int signed_zero, special, asymmetric, rshift;
+  PC_FN(acc_vd) span, wrap_top, rspan; /* wrapping: 2^W steps, the first count that wraps (2^(W-1), unsigned 2^W), 2^-W */
+  int signed_zero, special, asymmetric, rshift, wrap;
 } PC_FN(acc_vgrid);
 
 static inline PC_FN(acc_vd) PC_FN(acc_vsplat)(double x) {
@@ -618,16 +627,24 @@ static inline PC_FN(acc_vd) PC_FN(acc_vsplat)(double x) {
   return v;
 }
 
-/* whether the vector rounding reproduces this rounder's round_grid (see acc_vgrid) */
+/* The M of the grid acc_vround uses: the float grid's own; for fixed point, as many bits as a sum rounded to odd in
+ * double keeps for rounding at 2^-F, with the random bits of a stochastic rounding below them and one to spare. */
+static int PC_FN(acc_vgrid_m)(const PC_FN(acc_rounder) *r) {
+  if (r->family != AR_FAMILY_FIXED) return r->M;
+  return 50 - (r->mode == PC_ROUND_STOCHASTIC ? r->R : 0);
+}
+
+/* whether the vector rounding reproduces this rounder's round_grid (for fixed point, its add; see acc_vgrid) */
 static int PC_FN(acc_vgrid_ok)(const PC_FN(acc_rounder) *r) {
-  return r->family == AR_FAMILY_FLOAT && !r->wrap && !(r->flags & PC_GRID_EXP_PARITY) && r->M >= 1 && r->M <= 51 &&
-         r->tmin >= -1022 && r->tmin <= 52 && r->max_pos < 1e300 && r->max_neg < 1e300 && r->mode >= PC_ROUND_NEAREST &&
-         r->mode <= PC_ROUND_STOCHASTIC;
+  const int M = PC_FN(acc_vgrid_m)(r);
+  const int family_ok = r->family == AR_FAMILY_FLOAT ? !r->wrap : r->family == AR_FAMILY_FIXED && r->wrap_width <= M;
+  return family_ok && !(r->flags & PC_GRID_EXP_PARITY) && M >= 1 && M <= 51 && r->tmin >= -1022 && r->tmin <= 52 &&
+         r->max_pos < 1e300 && r->max_neg < 1e300 && r->mode >= PC_ROUND_NEAREST && r->mode <= PC_ROUND_STOCHASTIC;
 }
 
 static PC_FN(acc_vgrid) PC_FN(acc_vgrid_from)(const PC_FN(acc_rounder) *r) {
   PC_FN(acc_vgrid) v;
-  v.ulp = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(-r->M));
+  v.ulp = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(-PC_FN(acc_vgrid_m)(r)));
   v.step_min = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(r->tmin));
   v.max_pos = PC_FN(acc_vsplat)(r->max_pos);
   v.max_neg = PC_FN(acc_vsplat)(r->max_neg);
@@ -640,6 +657,10 @@ static PC_FN(acc_vgrid) PC_FN(acc_vgrid_from)(const PC_FN(acc_rounder) *r) {
   v.rshift = r->mode == PC_ROUND_STOCHASTIC ? 32 - r->R : 0;
   v.signed_zero = (r->flags & PC_GRID_SIGNED_ZERO) != 0;
   v.special = !r->saturate && (r->flags & (PC_GRID_INF | PC_GRID_NAN)) != 0;
+  v.wrap = r->wrap && !r->saturate;
+  v.span = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(r->wrap_width));
+  v.wrap_top = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(r->wrap_width - ((r->flags & PC_GRID_UNSIGNED) ? 0 : 1)));
+  v.rspan = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(-r->wrap_width));
   return v;
 }
 
@@ -714,6 +735,18 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
   /* a zero input has q = 0 and no event */
   const vl flushed = ~over & (vl)(q < G->flush_below) & (vl)(a != 0);
   vl bad = ~(vl)(a <= 1.7976931348623157e308);
+  vd over_mag = max; /* what an overflowing lane becomes */
+  vl out_sign = sign;
+  if (G->wrap) {
+    /* an overflowing lane takes its signed step count modulo 2^W (FixedRounder's wrap): the magnitude's residue, negated
+     * for a negative count, then moved into the format's range */
+    const vd mres = steps - G->span * PC_ACC_FLOOR(steps * G->rspan);
+    const vd res = PC_FN(acc_vsel)((sign != 0) & (vl)(mres != 0), G->span - mres, mres);
+    const vd w = res - (vd)((vl)G->span & (vl)(res >= G->wrap_top));
+    over_mag = (vd)((vl)w & INT64_MAX) * step;
+    out_sign = (over & (vl)w & PC_ACC_SIGN) | (~over & sign);
+    bad |= (vl)(step != G->step_min); /* the count is exact only in 2^-F steps */
+  }
   if (G->special) {
     /* toward zero saturates, else the element goes to Inf or NaN, which the scalar path carries */
     vl toward = (vl){0};
@@ -722,8 +755,8 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
     else if (mode == PC_ROUND_UP) toward = sign != 0;
     bad |= over & ~toward;
   }
-  const vd mag = PC_FN(acc_vsel)(over, max, (vd)((vl)q & ~flushed));
-  vl keep = sign;
+  const vd mag = PC_FN(acc_vsel)(over, over_mag, (vd)((vl)q & ~flushed));
+  vl keep = out_sign;
   if (!G->signed_zero) keep &= ~(vl)(mag == 0);
   *ov = over;
   *un = flushed;

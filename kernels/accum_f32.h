@@ -1,12 +1,14 @@
 /*
- * Per-add float accumulators in float lanes (AVX-512; included by accum.h).
+ * Per-add float and fixed-point accumulators in float lanes (AVX-512;
+ * included by accum.h).
  *
  * acc_peradd_tile runs a per-add model in double lanes, 8 to a vector, with
  * a general rounding. The models whose grids fit in float32 with room to
  * spare (acc_fgrid_ok: at most 21 fraction bits, a range inside float32's
- * normal one; nearest, toward zero, down or up) run here instead, 16
- * columns to a vector and about a dozen instructions a step, each step still
- * exact:
+ * normal one, or signed fixed point of at most 22 bits, which within its
+ * range is the float grid with M = W - 1 and tmin = -F; nearest, toward
+ * zero, down or up) run here instead, 16 columns to a vector and about a
+ * dozen instructions a step, each step still exact:
  *
  *  - the sum (acc + a·b, acc + p with a product grid, or tot + run at a
  *    chunk's end) is rounded to odd in float32 from its two directed
@@ -46,19 +48,28 @@ typedef struct {
   int flush;
 } PC_FN(acc_fgrid);
 
-/* whether acc_fround reproduces this rounder's round_grid wherever a value stays within its range */
+/* The M of the grid the lanes round to: the float grid's own; for signed fixed point, W - 1, whose steps are 2^-F over
+ * the whole range (a lane beyond the range redoes the tile, so wrapping never happens here) */
+static int PC_FN(acc_fgrid_m)(const PC_FN(acc_rounder) *r) {
+  return r->family == AR_FAMILY_FIXED ? r->wrap_width - 1 : r->M;
+}
+
+/* whether acc_fround reproduces this rounder's round_grid (fixed point: its add) wherever a value stays within its range */
 static int PC_FN(acc_fgrid_ok)(const PC_FN(acc_rounder) *r) {
   const int mode_ok = r->mode == PC_ROUND_NEAREST || r->mode == PC_ROUND_ZERO || r->mode == PC_ROUND_DOWN || r->mode == PC_ROUND_UP;
+  const int family_ok = r->family == AR_FAMILY_FLOAT ? !r->wrap : r->family == AR_FAMILY_FIXED;
+  const int M = PC_FN(acc_fgrid_m)(r);
   /* K = 2^(e + 23 - M) stays finite for every e up to the largest value's */
-  const double top = PC_FN(acc_pow2)(104 + r->M);
-  return r->family == AR_FAMILY_FLOAT && !r->wrap && !(r->flags & PC_GRID_EXP_PARITY) && mode_ok && r->M >= 1 && r->M <= 21 &&
-         r->tmin + r->M >= -126 && r->max_pos > 0 && r->max_neg > 0 && r->max_pos < top && r->max_neg < top;
+  const double top = PC_FN(acc_pow2)(104 + M);
+  return family_ok && !(r->flags & PC_GRID_EXP_PARITY) && mode_ok && M >= 1 && M <= 21 && r->tmin + M >= -126 &&
+         r->max_pos > 0 && r->max_neg > 0 && r->max_pos < top && r->max_neg < top;
 }
 
 static PC_FN(acc_fgrid) PC_FN(acc_fgrid_from)(const PC_FN(acc_rounder) *r) {
   PC_FN(acc_fgrid) G;
-  G.base_min = _mm512_set1_ps((float)PC_FN(acc_pow2)(r->tmin + r->M));
-  G.scale = _mm512_set1_ps((float)PC_FN(acc_pow2)(23 - r->M));
+  const int M = PC_FN(acc_fgrid_m)(r);
+  G.base_min = _mm512_set1_ps((float)PC_FN(acc_pow2)(r->tmin + M));
+  G.scale = _mm512_set1_ps((float)PC_FN(acc_pow2)(23 - M));
   G.flush = (r->flush || (r->flags & PC_GRID_FLUSH)) != 0;
   G.min_normal = _mm512_set1_ps(G.flush ? (float)r->min_normal : 0.0f);
   G.limit = _mm512_set1_ps((float)(r->max_pos < r->max_neg ? r->max_pos : r->max_neg));

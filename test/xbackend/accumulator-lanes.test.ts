@@ -1,12 +1,13 @@
 /**
- * The per-add float accumulators that native AVX-512 runs in float lanes
- * (kernels/accum_f32.h: grids of at most 21 fraction bits, nearest / toward
- * zero / down / up) give the TypeScript reference's bits, counts and overflow
- * mask, like every other path. The inputs keep most tiles inside the grid's
- * range so that the float lanes do the work (a tile that leaves the range, or
- * meets a NaN or Inf, is redone by the double-lane tiles): columns scaled down
- * toward the subnormal and flush range, exact cancellations, ties, zeros. The
- * shapes cover whole and padded tiles (4 rows x 48 columns), both transposes,
+ * The per-add float and fixed-point accumulators that native AVX-512 runs in
+ * float lanes (kernels/accum_f32.h: float grids of at most 21 fraction bits,
+ * signed fixed point of at most 22 bits; nearest / toward zero / down / up)
+ * give the TypeScript reference's bits, counts and overflow mask, like every
+ * other path. The inputs keep most tiles inside the grid's range so that the
+ * float lanes do the work (a tile that leaves the range, or meets a NaN or
+ * Inf, is redone by the double-lane tiles): columns scaled down toward the
+ * subnormal and flush range, exact cancellations, ties, zeros. The shapes
+ * cover whole and padded tiles (4 rows x 48 columns), both transposes,
  * accumulation into C, k = 0, and chunks shorter and longer than k.
  */
 import { test } from 'node:test';
@@ -36,6 +37,11 @@ const MODELS: readonly Model[] = [
   { spec: 'float<8,7> rounding=up order=chunk:64' }, // bfloat16's grid
   { spec: 'float<6,21> rounding=nearest' }, // the widest grid the lanes take
   { spec: 'float<5,10>', output: { format: 'e4m3' } }, // an output rounding after the lanes
+  // signed fixed point of at most 22 bits: the float grid with M = W - 1 and steps of 2^-F over its whole range
+  ...ROUNDINGS.map((r) => ({ spec: `fixed<16,10> rounding=${r}` })),
+  { spec: 'fixed<22,16> rounding=down order=chunk:8' }, // the widest word the lanes take
+  { spec: 'fixed<20,12> overflow=wrap rounding=up' },
+  { spec: 'fixed<12,8> product=fixed<12,10> rounding=zero order=chunk:16' },
 ];
 
 const rng = new Rng(0x5eed1a7e);

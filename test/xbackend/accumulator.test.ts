@@ -170,6 +170,13 @@ const VECTOR_MODELS: readonly Model[] = [
   { spec: 'float<5,4> product=float<5,4> rounding=stochastic random-bits=2 order=chunk:5' }, // fractions on the random grid
   { spec: 'float<4,3,fn> rounding=up' },
   { spec: 'float<5,2,fnuz> product=float<5,2,fnuz> rounding=down order=chunk:3', output: { format: 'e4m3' } },
+  // fixed point in the same tiles: saturating and wrapping, signed and unsigned, with and without a product grid
+  ...ROUNDINGS.map((r) => ({ spec: `fixed<16,8> rounding=${r}` })),
+  ...ROUNDINGS.map((r) => ({ spec: `fixed<12,6> overflow=wrap rounding=${r} order=chunk:16` })),
+  ...ROUNDINGS.map((r) => ({ spec: `ufixed<10,6> product=ufixed<8,7> overflow=wrap rounding=${r}` })),
+  { spec: 'int<8> product=int<8,wrap> overflow=wrap rounding=stochastic random-bits=24 order=chunk:5' },
+  { spec: 'ufixed<14,10> rounding=stochastic random-bits=24' },
+  { spec: 'fixed<32,16> overflow=wrap rounding=stochastic random-bits=24' }, // too wide for the lanes: the scalar path
 ];
 
 /**
