@@ -618,7 +618,9 @@ typedef float PC_FN(acc_vh) __attribute__((vector_size(PC_VBYTES / 2)));
 typedef struct {
   PC_FN(acc_vd) ulp, step_min, max_pos, max_neg, flush_below, rscale;
   PC_FN(acc_vd) span, wrap_top, rspan; /* wrapping: 2^W steps, the first count that wraps (2^(W-1), unsigned 2^W), 2^-W */
-  int signed_zero, special, asymmetric, rshift, wrap;
+  /* posits (acc_vround_posit): 2^-es, N - 1 - es, the regimes beyond which every value is maxpos or minpos */
+  PC_FN(acc_vd) pes_scale, pbody, pk_max, pk_min, pmax, pmin;
+  int signed_zero, special, asymmetric, rshift, wrap, pes;
 } PC_FN(acc_vgrid);
 
 static inline PC_FN(acc_vd) PC_FN(acc_vsplat)(double x) {
@@ -636,6 +638,7 @@ static int PC_FN(acc_vgrid_m)(const PC_FN(acc_rounder) *r) {
 
 /* whether the vector rounding reproduces this rounder's round_grid (for fixed point, its add; see acc_vgrid) */
 static int PC_FN(acc_vgrid_ok)(const PC_FN(acc_rounder) *r) {
+  if (r->family == AR_FAMILY_POSIT) return r->mode >= PC_ROUND_NEAREST && r->mode <= PC_ROUND_STOCHASTIC;
   const int M = PC_FN(acc_vgrid_m)(r);
   const int family_ok = r->family == AR_FAMILY_FLOAT ? !r->wrap : r->family == AR_FAMILY_FIXED && r->wrap_width <= M;
   return family_ok && !(r->flags & PC_GRID_EXP_PARITY) && M >= 1 && M <= 51 && r->tmin >= -1022 && r->tmin <= 52 &&
@@ -661,6 +664,13 @@ static PC_FN(acc_vgrid) PC_FN(acc_vgrid_from)(const PC_FN(acc_rounder) *r) {
   v.span = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(r->wrap_width));
   v.wrap_top = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(r->wrap_width - ((r->flags & PC_GRID_UNSIGNED) ? 0 : 1)));
   v.rspan = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(-r->wrap_width));
+  v.pes = r->posit_es;
+  v.pes_scale = PC_FN(acc_vsplat)(PC_FN(acc_pow2)(-r->posit_es));
+  v.pbody = PC_FN(acc_vsplat)(r->posit_n - 1 - r->posit_es);
+  v.pk_max = PC_FN(acc_vsplat)(r->posit_n - 2);
+  v.pk_min = PC_FN(acc_vsplat)(-(r->posit_n - 1));
+  v.pmax = PC_FN(acc_vsplat)(r->posit_max);
+  v.pmin = PC_FN(acc_vsplat)(r->posit_min);
   return v;
 }
 
@@ -672,9 +682,12 @@ static PC_FN(acc_vgrid) PC_FN(acc_vgrid_from)(const PC_FN(acc_rounder) *r) {
 static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vsel)(PC_FN(acc_vl) m, PC_FN(acc_vd) a, PC_FN(acc_vd) b) {
   return (PC_FN(acc_vd))(((PC_FN(acc_vl))a & m) | ((PC_FN(acc_vl))b & ~m));
 }
+static inline __attribute__((always_inline)) PC_FN(acc_vl) PC_FN(acc_vlsel)(PC_FN(acc_vl) m, PC_FN(acc_vl) a, PC_FN(acc_vl) b) {
+  return (a & m) | (b & ~m);
+}
 
 /* Rounding to an integer and the larger of two lanes (neither a NaN here), in one instruction where the ISA has one;
- * the fallbacks are exact for 0 <= x < 2^52, the only range they see. */
+ * the fallbacks are exact for |x| < 2^52, the only range they see. */
 #if defined(__wasm__)
 #define PC_ACC_RINT(x) __builtin_elementwise_roundeven(x)
 #define PC_ACC_FLOOR(x) __builtin_elementwise_floor(x)
@@ -688,9 +701,14 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vsel)(PC_FN
 #define PC_ACC_FLOOR(x) ((PC_FN(acc_vd))_mm256_round_pd((__m256d)(x), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
 #define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm256_max_pd((__m256d)(a), (__m256d)(b)))
 #else
-#define PC_ACC_RINT(x) (((x) + PC_ACC_TWO52) - PC_ACC_TWO52)
+#define PC_ACC_RINT(x) PC_FN(acc_vrint)(x)
 #define PC_ACC_FLOOR(x) PC_FN(acc_vfloor)(x)
 #define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm_max_pd((__m128d)(a), (__m128d)(b)))
+/* adding and taking away 2^52 with x's sign rounds any |x| < 2^52 to an integer */
+static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vrint)(PC_FN(acc_vd) x) {
+  const PC_FN(acc_vd) c = (PC_FN(acc_vd))((PC_FN(acc_vl))PC_FN(acc_vsplat)(PC_ACC_TWO52) | ((PC_FN(acc_vl))x & PC_ACC_SIGN));
+  return (x + c) - c;
+}
 static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vfloor)(PC_FN(acc_vd) x) {
   const PC_FN(acc_vd) r = PC_ACC_RINT(x);
   return r - (PC_FN(acc_vd))((PC_FN(acc_vl))PC_FN(acc_vsplat)(1.0) & (PC_FN(acc_vl))(r > x));
@@ -763,6 +781,97 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
   return (vd)((vl)mag | keep | bad); /* all ones: a NaN */
 }
 
+/* 2^t for an integer-valued t with -1022 <= t <= 1023, built in the exponent field (other lanes give other bits) */
+static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vpow2)(PC_FN(acc_vd) t) {
+  return (PC_FN(acc_vd))((PC_FN(acc_vl))(t + (PC_ACC_TWO52 + 1023)) << 52);
+}
+
+/* whether an integer-valued x with |x| < 2^51 is odd: x + 1.5 · 2^52 lies where the last bit of the significand is 1 */
+static inline __attribute__((always_inline)) PC_FN(acc_vl) PC_FN(acc_vodd)(PC_FN(acc_vd) x) {
+  return -((PC_FN(acc_vl))(x + 1.5 * PC_ACC_TWO52) & 1);
+}
+
+/*
+ * acc_round_posit on each lane, in the value domain rather than on patterns.
+ * With E = floor(log2 |x|) and the regime k = floor(E / 2^es), a posit has
+ * N - 1 - rl - es fraction bits there (rl = k + 2 for k >= 0, else 1 - k).
+ * Where that count fb is >= 0 the posits of [2^E, 2^(E+1)) are a uniform
+ * grid of step 2^(E - fb), and the next one up is one step on (2^(E+1) at
+ * the top); the last bit of the pattern is the step count's, or for fb = 0
+ * the exponent's (the regime's with es = 0). Where fb < 0 the regime has
+ * taken d = -fb of the exponent's bits: the posits are the powers of two
+ * whose exponents are multiples of 2^d, and the rounding is the exponent's
+ * (a tie is exactly 2^(E_lo + 2^(d-1))), with the fraction as its sticky
+ * bit; a stochastic rounding there weighs (|x| - lo) / (hi - lo) as the
+ * scalar path does. Beyond the regimes every value is maxpos or minpos, and
+ * no nonzero value becomes zero. An Inf or NaN lane returns NaN.
+ */
+static inline __attribute__((always_inline)) PC_FN(acc_vd)
+    PC_FN(acc_vround_posit)(const PC_FN(acc_vgrid) *G, PC_FN(acc_vd) x, PC_FN(acc_vl) rnd, const int mode, PC_FN(acc_vl) *ov,
+                            PC_FN(acc_vl) *un) {
+  typedef PC_FN(acc_vd) vd;
+  typedef PC_FN(acc_vl) vl;
+  const vd one = PC_FN(acc_vsplat)(1.0);
+  const vl sign = (vl)x & PC_ACC_SIGN;
+  const vd a = (vd)((vl)x & INT64_MAX);
+  const vl fraction = ((vl)a & 0x000fffffffffffffll) != 0; /* |x| is not a power of two */
+  /* E from the exponent field: -1023 for a subnormal, which lies below every posit's minpos as its true exponent does */
+  const vd E = (vd)(((vl)a >> 52) | 0x4330000000000000ll) - (PC_ACC_TWO52 + 1023);
+  const vd k = PC_ACC_FLOOR(E * G->pes_scale);
+  const vl kneg = (vl)(k < 0);
+  const vd fb = G->pbody - PC_FN(acc_vsel)(kneg, one - k, k + 2);
+  const vl uniform = (vl)(fb >= 0);
+  /* the uniform grid of [2^E, 2^(E+1)) */
+  const vd t = E - fb;
+  const vd step = PC_FN(acc_vpow2)(t);
+  const vd s = a * PC_FN(acc_vpow2)(-t);
+  const vd lo_steps = PC_ACC_FLOOR(s);
+  const vd frac = s - lo_steps;
+  const vl odd_exp = G->pes ? PC_FN(acc_vodd)(E) : kneg;
+  const vl odd_u = PC_FN(acc_vlsel)((vl)(fb >= 1), PC_FN(acc_vodd)(lo_steps), odd_exp);
+  /* the exponent cut to a multiple of 2^d */
+  const vd pd = PC_FN(acc_vpow2)(-fb);
+  const vd e_hi = PC_ACC_FLOOR(E * PC_FN(acc_vpow2)(fb));
+  const vd ex_low = E - pd * e_hi;
+  const vd half = pd * 0.5;
+  const vl at_half = (vl)(ex_low == half);
+  const vd lo_c = PC_FN(acc_vpow2)(E - ex_low), hi_c = PC_FN(acc_vpow2)(E - ex_low + pd);
+  const vl odd_c = PC_FN(acc_vlsel)((vl)(fb > -(double)G->pes), PC_FN(acc_vodd)(e_hi), kneg);
+  /* the two neighbours and where a lies between them */
+  const vd lo = PC_FN(acc_vsel)(uniform, lo_steps * step, lo_c);
+  const vd hi = PC_FN(acc_vsel)(uniform, (lo_steps + 1) * step, hi_c);
+  const vl above = PC_FN(acc_vlsel)(uniform, (vl)(frac > 0.5), (vl)(ex_low > half) | (at_half & fraction));
+  const vl tie = PC_FN(acc_vlsel)(uniform, (vl)(frac == 0.5), at_half & ~fraction);
+  const vl inexact = PC_FN(acc_vlsel)(uniform, (vl)(frac > 0), (vl)(ex_low > 0) | fraction);
+  vl up;
+  if (mode == PC_ROUND_NEAREST) up = above | (tie & PC_FN(acc_vlsel)(uniform, odd_u, odd_c));
+  else if (mode == PC_ROUND_AWAY) up = above | tie;
+  else if (mode == PC_ROUND_ZERO) up = (vl){0};
+  else if (mode == PC_ROUND_DOWN) up = (sign != 0) & inexact;
+  else if (mode == PC_ROUND_UP) up = (sign == 0) & inexact;
+  else {
+    const vl n = (rnd & 0xffffffffll) >> G->rshift;
+    const vd n1 = (vd)(n | 0x4330000000000000ll) - (PC_ACC_TWO52 - 1);
+    const vd weight = PC_FN(acc_vsel)(uniform, frac, (a - lo_c) / (hi_c - lo_c));
+    up = (vl)(weight * G->rscale >= n1);
+  }
+  vd mag = PC_FN(acc_vsel)(up, hi, lo);
+  mag = PC_FN(acc_vsel)((vl)(k >= G->pk_max), G->pmax, mag);
+  mag = PC_FN(acc_vsel)((vl)(k <= G->pk_min), G->pmin, mag);
+  const vl zero = (vl)(a == 0);
+  const vl bad = ~(vl)(a <= 1.7976931348623157e308);
+  *ov = (vl)(a > G->pmax) & ~bad;
+  *un = ~zero & (vl)(a < G->pmin);
+  return (vd)(((vl)mag & ~zero) | (sign & ~zero) | bad); /* all ones: a NaN */
+}
+
+/* the rounding of a lane rounder: a posit's, or a float or fixed-point grid's (`posit` a compile-time constant) */
+static inline __attribute__((always_inline)) PC_FN(acc_vd)
+    PC_FN(acc_vround_lane)(const PC_FN(acc_vgrid) *G, PC_FN(acc_vd) x, PC_FN(acc_vl) rnd, const int mode, const int posit,
+                           PC_FN(acc_vl) *ov, PC_FN(acc_vl) *un) {
+  return posit ? PC_FN(acc_vround_posit)(G, x, rnd, mode, ov, un) : PC_FN(acc_vround)(G, x, rnd, mode, ov, un);
+}
+
 /* acc_add_to_odd on each lane (an Inf or NaN sum stays Inf or NaN) */
 static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vadd_to_odd)(PC_FN(acc_vd) a, PC_FN(acc_vd) b, const int mode) {
   typedef PC_FN(acc_vd) vd;
@@ -810,10 +919,10 @@ static inline __attribute__((always_inline)) void PC_FN(acc_vphilox)(VQ ctr, con
 /* acc_counted_add on each lane, counting into evc and sw */
 static inline __attribute__((always_inline)) PC_FN(acc_vd)
     PC_FN(acc_vcounted_add)(const PC_FN(acc_vgrid) *G, PC_FN(acc_vd) acc, PC_FN(acc_vd) x, PC_FN(acc_vl) rnd, const int mode,
-                            PC_FN(acc_vl) *evc, PC_FN(acc_vl) *sw) {
+                            const int posit, PC_FN(acc_vl) *evc, PC_FN(acc_vl) *sw) {
   typedef PC_FN(acc_vl) vl;
   vl o, u;
-  const PC_FN(acc_vd) y = PC_FN(acc_vround)(G, PC_FN(acc_vadd_to_odd)(acc, x, mode), rnd, mode, &o, &u);
+  const PC_FN(acc_vd) y = PC_FN(acc_vround_lane)(G, PC_FN(acc_vadd_to_odd)(acc, x, mode), rnd, mode, posit, &o, &u);
   *evc += o & PC_ACC_OV_ONE;
   *evc -= u;
   *sw -= (vl)(y == acc) & (vl)(x != 0) & ~(o | u);
@@ -835,7 +944,8 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
  */
 static inline __attribute__((always_inline)) void PC_FN(acc_peradd_tile)(const PC_FN(acc_model) *md, const PC_FN(acc_vgrid) *Gp,
                                                                          const PC_FN(acc_vgrid) *PGp, const pc_accum_args *g,
-                                                                         size_t i0, size_t j0, pc_accum_counts *cnt, const int mode) {
+                                                                         size_t i0, size_t j0, pc_accum_counts *cnt, const int mode,
+                                                                         const int posit) {
   typedef PC_FN(acc_vd) vd;
   typedef PC_FN(acc_vl) vl;
   typedef PC_FN(acc_vh) vh;
@@ -896,15 +1006,15 @@ static inline __attribute__((always_inline)) void PC_FN(acc_peradd_tile)(const P
         vd x = av * bv[v];
         vl o, u;
         if (PG) {
-          x = PC_FN(acc_vround)(PG, x, (vl)w1, mode, &o, &u);
+          x = PC_FN(acc_vround_lane)(PG, x, (vl)w1, mode, posit, &o, &u);
           evc[r][v] += o & PC_ACC_OV_ONE;
           evc[r][v] -= u;
         }
-        if (!chunk) tot[r][v] = PC_FN(acc_vcounted_add)(G, tot[r][v], x, (vl)w0, mode, &evc[r][v], &sw[r][v]);
+        if (!chunk) tot[r][v] = PC_FN(acc_vcounted_add)(G, tot[r][v], x, (vl)w0, mode, posit, &evc[r][v], &sw[r][v]);
         else {
-          run[r][v] = PC_FN(acc_vcounted_add)(G, run[r][v], x, (vl)w0, mode, &evc[r][v], &sw[r][v]);
+          run[r][v] = PC_FN(acc_vcounted_add)(G, run[r][v], x, (vl)w0, mode, posit, &evc[r][v], &sw[r][v]);
           if (ends) {
-            tot[r][v] = PC_FN(acc_vcounted_add)(G, tot[r][v], run[r][v], (vl)w2, mode, &evc[r][v], &sw[r][v]);
+            tot[r][v] = PC_FN(acc_vcounted_add)(G, tot[r][v], run[r][v], (vl)w2, mode, posit, &evc[r][v], &sw[r][v]);
             run[r][v] = (vd){0};
           }
         }
@@ -933,21 +1043,26 @@ static void PC_FN(acc_peradd_rows)(const PC_FN(acc_model) *md, const pc_accum_ar
                                    pc_accum_counts *cnt) {
   const PC_FN(acc_vgrid) G = PC_FN(acc_vgrid_from)(&md->acc), PG = PC_FN(acc_vgrid_from)(&md->product);
   const PC_FN(acc_vgrid) *P = md->has_product ? &PG : 0;
+  const int posit = md->acc.family == AR_FAMILY_POSIT;
+#define PC_PA_TILE(mode) \
+  (posit ? PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, mode, 1) : PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, mode, 0))
   switch (md->acc.mode) {
-    case PC_ROUND_NEAREST: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_NEAREST); break;
-    case PC_ROUND_AWAY: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_AWAY); break;
-    case PC_ROUND_ZERO: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_ZERO); break;
-    case PC_ROUND_DOWN: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_DOWN); break;
-    case PC_ROUND_UP: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_UP); break;
-    default: PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, PC_ROUND_STOCHASTIC);
+    case PC_ROUND_NEAREST: PC_PA_TILE(PC_ROUND_NEAREST); break;
+    case PC_ROUND_AWAY: PC_PA_TILE(PC_ROUND_AWAY); break;
+    case PC_ROUND_ZERO: PC_PA_TILE(PC_ROUND_ZERO); break;
+    case PC_ROUND_DOWN: PC_PA_TILE(PC_ROUND_DOWN); break;
+    case PC_ROUND_UP: PC_PA_TILE(PC_ROUND_UP); break;
+    default: PC_PA_TILE(PC_ROUND_STOCHASTIC);
   }
+#undef PC_PA_TILE
 }
 
 /* whether the per-add vector tiles reproduce this model (else every element takes the scalar path) */
 static int PC_FN(acc_peradd_vector_ok)(const PC_FN(acc_model) *md, size_t k) {
   if (md->kind != AP_KIND_PER_ADD || !PC_FN(acc_vgrid_ok)(&md->acc) || k >= ((size_t)1 << 30)) return 0;
   if (!md->has_product) return 1;
-  return PC_FN(acc_vgrid_ok)(&md->product) && md->product.mode == md->acc.mode && md->product.R == md->acc.R;
+  return PC_FN(acc_vgrid_ok)(&md->product) && md->product.mode == md->acc.mode && md->product.R == md->acc.R &&
+         (md->product.family == AR_FAMILY_POSIT) == (md->acc.family == AR_FAMILY_POSIT);
 }
 
 /* Rows [i0, i1) x columns [j0, j1) of C in double-lane tiles where the model allows, else element by element. */

@@ -158,7 +158,7 @@ test('accumulated products: an exact sum just above a float32 tie rounds up on e
   }
 });
 
-/** Per-add float models the vector tiles run (kernels/accum.h, acc_peradd_tile): every rounding, order and flavour. */
+/** Per-add models the vector tiles run (kernels/accum.h, acc_peradd_tile): every rounding, order and flavour. */
 const ROUNDINGS = ['nearest', 'nearest-away', 'zero', 'down', 'up', 'stochastic'] as const;
 const VECTOR_MODELS: readonly Model[] = [
   ...ROUNDINGS.map((r) => ({ spec: `float<5,10> rounding=${r}` })),
@@ -177,6 +177,14 @@ const VECTOR_MODELS: readonly Model[] = [
   { spec: 'int<8> product=int<8,wrap> overflow=wrap rounding=stochastic random-bits=24 order=chunk:5' },
   { spec: 'ufixed<14,10> rounding=stochastic random-bits=24' },
   { spec: 'fixed<32,16> overflow=wrap rounding=stochastic random-bits=24' }, // too wide for the lanes: the scalar path
+  // posits, whose grid changes with the regime: uniform steps, an exponent cut short (es 2..4), maxpos and minpos
+  ...ROUNDINGS.map((r) => ({ spec: `posit<6,2> rounding=${r}` })),
+  ...ROUNDINGS.map((r) => ({ spec: `posit<10,0> product=posit<8,0> rounding=${r} order=chunk:16` })),
+  { spec: 'posit<5,3> rounding=stochastic random-bits=20' },
+  { spec: 'posit<16,1> rounding=stochastic order=chunk:4' },
+  { spec: 'posit<12,4> rounding=nearest-away' },
+  { spec: 'posit<32,2> rounding=down' },
+  { spec: 'posit<8,2> product=float<4,3>' }, // a product grid of another family: the scalar path
 ];
 
 /**
@@ -220,4 +228,41 @@ test('accumulated products: per-add float tiles (every rounding, chunk:1/16/64, 
   }
   assert.ok(compared > 0);
   assert.ok(totals.swamped > 0 && totals.overflow > 0 && totals.underflow > 0 && totals.mixedMasks > 0, JSON.stringify(totals));
+});
+
+/**
+ * Every float32 power of two and its neighbourhood (the ties of a posit whose exponent the regime has cut short lie
+ * exactly on powers of two), both signs: with k = 1 and A = 1 each element is one rounding of its B value.
+ */
+function boundaryValues(): Float32Array {
+  const mantissas = [1, 1 + 2 ** -23, 1.25, 1.5, 1.5 + 2 ** -23, 1.75, 2 - 2 ** -23];
+  const out: number[] = [0];
+  for (let e = -149; e <= 127; e++) {
+    for (const m of mantissas) {
+      const v = Math.fround(m * 2 ** e);
+      if (v !== 0 && Number.isFinite(v)) out.push(v, -v);
+    }
+  }
+  return new Float32Array(out);
+}
+
+test('accumulated products: posit lanes round every power of two and its neighbours like js (N 3..32, ES 0..4, every rounding)', (t) => {
+  if (!requireBackends(t)) return;
+  const b = boundaryValues(), n = b.length;
+  const cs = { m: 2, n, k: 1, transA: false, transB: false, accumulate: false, a: new Float32Array([1, 1]), b, c: new Float32Array(2 * n) };
+  let compared = 0;
+  for (const width of [3, 5, 6, 8, 11, 16, 32]) {
+    for (let es = 0; es <= 4; es++) {
+      for (const r of ROUNDINGS) {
+        const model: Model = { spec: `posit<${width},${es}> rounding=${r}${r === 'stochastic' ? ' random-bits=12' : ''}` };
+        const plan = lowerAccumulator(parseAccumulator(model.spec) as RoundedAccumulator, undefined, width * 8 + es, 77);
+        const want = runPlan(jsKernels, plan, cs);
+        for (const cfg of forEachBackend({ includeJs: false })) {
+          assertSame(runPlan(cfg.kernels, plan, cs), want, `${cfg.label} ${model.spec}`);
+          compared++;
+        }
+      }
+    }
+  }
+  assert.ok(compared > 0);
 });
