@@ -686,21 +686,25 @@ static inline __attribute__((always_inline)) PC_FN(acc_vl) PC_FN(acc_vlsel)(PC_F
   return (a & m) | (b & ~m);
 }
 
-/* Rounding to an integer and the larger of two lanes (neither a NaN here), in one instruction where the ISA has one;
- * the fallbacks are exact for |x| < 2^52, the only range they see. */
+/* Whether any lane of a mask is set; rounding to an integer and the larger of two lanes (neither a NaN here), in one
+ * instruction where the ISA has one; the fallbacks are exact for |x| < 2^52, the only range they see. */
 #if defined(__wasm__)
+#define PC_ACC_ANY(m) (((m)[0] | (m)[1]) != 0)
 #define PC_ACC_RINT(x) __builtin_elementwise_roundeven(x)
 #define PC_ACC_FLOOR(x) __builtin_elementwise_floor(x)
 #define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))__builtin_wasm_pmax_f64x2((a), (b)))
 #elif PC_VBYTES == 64
+#define PC_ACC_ANY(m) (_mm512_test_epi64_mask((__m512i)(m), (__m512i)(m)) != 0)
 #define PC_ACC_RINT(x) ((PC_FN(acc_vd))_mm512_roundscale_pd((__m512d)(x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
 #define PC_ACC_FLOOR(x) ((PC_FN(acc_vd))_mm512_roundscale_pd((__m512d)(x), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
 #define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm512_max_pd((__m512d)(a), (__m512d)(b)))
 #elif PC_VBYTES == 32
+#define PC_ACC_ANY(m) (_mm256_movemask_pd((__m256d)(m)) != 0)
 #define PC_ACC_RINT(x) ((PC_FN(acc_vd))_mm256_round_pd((__m256d)(x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
 #define PC_ACC_FLOOR(x) ((PC_FN(acc_vd))_mm256_round_pd((__m256d)(x), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
 #define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm256_max_pd((__m256d)(a), (__m256d)(b)))
 #else
+#define PC_ACC_ANY(m) (_mm_movemask_pd((__m128d)(m)) != 0)
 #define PC_ACC_RINT(x) PC_FN(acc_vrint)(x)
 #define PC_ACC_FLOOR(x) PC_FN(acc_vfloor)(x)
 #define PC_ACC_MAX(a, b) ((PC_FN(acc_vd))_mm_max_pd((__m128d)(a), (__m128d)(b)))
@@ -821,30 +825,36 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
   const vl kneg = (vl)(k < 0);
   const vd fb = G->pbody - PC_FN(acc_vsel)(kneg, one - k, k + 2);
   const vl uniform = (vl)(fb >= 0);
+  const vl zero = (vl)(a == 0);
   /* the uniform grid of [2^E, 2^(E+1)) */
   const vd t = E - fb;
   const vd step = PC_FN(acc_vpow2)(t);
   const vd s = a * PC_FN(acc_vpow2)(-t);
   const vd lo_steps = PC_ACC_FLOOR(s);
   const vd frac = s - lo_steps;
-  const vl odd_exp = G->pes ? PC_FN(acc_vodd)(E) : kneg;
-  const vl odd_u = PC_FN(acc_vlsel)((vl)(fb >= 1), PC_FN(acc_vodd)(lo_steps), odd_exp);
-  /* the exponent cut to a multiple of 2^d */
-  const vd pd = PC_FN(acc_vpow2)(-fb);
-  const vd e_hi = PC_ACC_FLOOR(E * PC_FN(acc_vpow2)(fb));
-  const vd ex_low = E - pd * e_hi;
-  const vd half = pd * 0.5;
-  const vl at_half = (vl)(ex_low == half);
-  const vd lo_c = PC_FN(acc_vpow2)(E - ex_low), hi_c = PC_FN(acc_vpow2)(E - ex_low + pd);
-  const vl odd_c = PC_FN(acc_vlsel)((vl)(fb > -(double)G->pes), PC_FN(acc_vodd)(e_hi), kneg);
-  /* the two neighbours and where a lies between them */
-  const vd lo = PC_FN(acc_vsel)(uniform, lo_steps * step, lo_c);
-  const vd hi = PC_FN(acc_vsel)(uniform, (lo_steps + 1) * step, hi_c);
-  const vl above = PC_FN(acc_vlsel)(uniform, (vl)(frac > 0.5), (vl)(ex_low > half) | (at_half & fraction));
-  const vl tie = PC_FN(acc_vlsel)(uniform, (vl)(frac == 0.5), at_half & ~fraction);
-  const vl inexact = PC_FN(acc_vlsel)(uniform, (vl)(frac > 0), (vl)(ex_low > 0) | fraction);
+  vd lo = lo_steps * step, hi = lo + step, weight = frac;
+  vl above = (vl)(frac > 0.5), tie = (vl)(frac == 0.5), inexact = (vl)(frac > 0);
+  vl odd = PC_FN(acc_vlsel)((vl)(fb >= 1), PC_FN(acc_vodd)(lo_steps), G->pes ? PC_FN(acc_vodd)(E) : kneg);
+  const vl cut = ~uniform & ~zero;
+  const int any_cut = PC_ACC_ANY(cut); /* rare: most sums lie where the grid is uniform */
+  if (any_cut) {
+    /* the exponent cut to a multiple of 2^d, d = -fb */
+    const vd pd = PC_FN(acc_vpow2)(-fb);
+    const vd e_hi = PC_ACC_FLOOR(E * PC_FN(acc_vpow2)(fb));
+    const vd ex_low = E - pd * e_hi;
+    const vd half = pd * 0.5;
+    const vl at_half = (vl)(ex_low == half);
+    const vd lo_c = PC_FN(acc_vpow2)(E - ex_low), hi_c = PC_FN(acc_vpow2)(E - ex_low + pd);
+    lo = PC_FN(acc_vsel)(cut, lo_c, lo);
+    hi = PC_FN(acc_vsel)(cut, hi_c, hi);
+    above = PC_FN(acc_vlsel)(cut, (vl)(ex_low > half) | (at_half & fraction), above);
+    tie = PC_FN(acc_vlsel)(cut, at_half & ~fraction, tie);
+    inexact = PC_FN(acc_vlsel)(cut, (vl)(ex_low > 0) | fraction, inexact);
+    odd = PC_FN(acc_vlsel)(cut, PC_FN(acc_vlsel)((vl)(fb > -(double)G->pes), PC_FN(acc_vodd)(e_hi), kneg), odd);
+    if (mode == PC_ROUND_STOCHASTIC) weight = PC_FN(acc_vsel)(cut, (a - lo_c) / (hi_c - lo_c), weight);
+  }
   vl up;
-  if (mode == PC_ROUND_NEAREST) up = above | (tie & PC_FN(acc_vlsel)(uniform, odd_u, odd_c));
+  if (mode == PC_ROUND_NEAREST) up = above | (tie & odd);
   else if (mode == PC_ROUND_AWAY) up = above | tie;
   else if (mode == PC_ROUND_ZERO) up = (vl){0};
   else if (mode == PC_ROUND_DOWN) up = (sign != 0) & inexact;
@@ -852,13 +862,14 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
   else {
     const vl n = (rnd & 0xffffffffll) >> G->rshift;
     const vd n1 = (vd)(n | 0x4330000000000000ll) - (PC_ACC_TWO52 - 1);
-    const vd weight = PC_FN(acc_vsel)(uniform, frac, (a - lo_c) / (hi_c - lo_c));
     up = (vl)(weight * G->rscale >= n1);
   }
   vd mag = PC_FN(acc_vsel)(up, hi, lo);
-  mag = PC_FN(acc_vsel)((vl)(k >= G->pk_max), G->pmax, mag);
-  mag = PC_FN(acc_vsel)((vl)(k <= G->pk_min), G->pmin, mag);
-  const vl zero = (vl)(a == 0);
+  if (any_cut) {
+    /* beyond the regimes */
+    mag = PC_FN(acc_vsel)((vl)(k >= G->pk_max), G->pmax, mag);
+    mag = PC_FN(acc_vsel)((vl)(k <= G->pk_min), G->pmin, mag);
+  }
   const vl bad = ~(vl)(a <= 1.7976931348623157e308);
   *ov = (vl)(a > G->pmax) & ~bad;
   *un = ~zero & (vl)(a < G->pmin);
