@@ -595,7 +595,7 @@ typedef double PC_FN(acc_vd) __attribute__((vector_size(PC_VBYTES)));
 typedef int64_t PC_FN(acc_vl) __attribute__((vector_size(PC_VBYTES)));
 typedef float PC_FN(acc_vh) __attribute__((vector_size(PC_VBYTES / 2)));
 
-/* ---- per-add float accumulators, vectorised: lanes are columns ---- */
+/* ---- per-add accumulators (float, fixed point, posit), vectorised: lanes are columns ---- */
 
 /*
  * A float or fixed-point grid in double lanes, for round_grid's arithmetic.
