@@ -1,14 +1,15 @@
 /*
- * Per-add float and fixed-point accumulators in float lanes (AVX-512;
- * included by accum.h).
+ * Per-add float, fixed-point and posit accumulators in float lanes
+ * (AVX-512; included by accum.h).
  *
  * acc_peradd_tile runs a per-add model in double lanes, 8 to a vector, with
  * a general rounding. The models whose grids fit in float32 with room to
  * spare (acc_fgrid_ok: at most 21 fraction bits, a range inside float32's
  * normal one, or signed fixed point of at most 22 bits, which within its
- * range is the float grid with M = W - 1 and tmin = -F; nearest, toward
- * zero, down or up) run here instead, 16 columns to a vector and about a
- * dozen instructions a step, each step still exact:
+ * range is the float grid with M = W - 1 and tmin = -F, or a posit of at
+ * most 21 fraction bits with maxpos within 2^120; nearest, toward zero,
+ * down or up) run here instead, 16 columns to a vector and a dozen or two
+ * instructions a step, each step still exact:
  *
  *  - the sum (acc + a·b, acc + p with a product grid, or tot + run at a
  *    chunk's end) is rounded to odd in float32 from its two directed
@@ -17,17 +18,21 @@
  *    is the smaller bit pattern with its last bit set. 24 bits are at least
  *    the grid's M + 3, so rounding that value to the grid rounds the exact
  *    sum (Boldo and Melquiond's rounding to odd).
- *  - the rounding to the grid adds K = ±2^(e + 23 - M), with the sum's sign
- *    and e its exponent clamped at the smallest step's, and takes it away:
- *    the add, in the rounder's mode (embedded rounding), leaves the sum a
- *    multiple of the step 2^max(e - M, tmin); the subtraction is exact.
+ *  - the rounding to a float or fixed grid adds K = ±2^(e + 23 - M), with
+ *    the sum's sign and e its exponent clamped at the smallest step's, and
+ *    takes it away: the add, in the rounder's mode (embedded rounding),
+ *    leaves the sum a multiple of the step 2^max(e - M, tmin); the
+ *    subtraction is exact.
+ *  - the rounding to a posit, where its grid is uniform, rounds the sum's
+ *    bit pattern at the posit's fraction width there (acc_fround_posit).
  *
  * What the lanes do not model they detect: a tile where any value passed the
- * grid's range (saturation, Inf), or whose inputs are not all finite, is
- * redone by the double-lane tiles, so these lanes only ever keep results
- * that are exactly the scalar path's. The event counts (swamped adds,
- * flushes) are the scalar path's too, summed over the tile's lanes
- * (acc_fcounted); without events (AP_EVENTS 0) the tiles skip them.
+ * grid's range (saturation, Inf; for posits, a value where the regime cuts
+ * the exponent short, or beyond maxpos or minpos), or whose inputs are not
+ * all finite, is redone by the double-lane tiles, so these lanes only ever
+ * keep results that are exactly the scalar path's. The event counts
+ * (swamped adds, flushes) are the scalar path's too, summed over the tile's
+ * lanes (acc_fcounted); without events (AP_EVENTS 0) the tiles skip them.
  */
 
 #include <stdlib.h>
@@ -45,7 +50,9 @@ typedef struct {
   __m512 min_normal; /* flushing: smaller magnitudes become zero */
   __m512 limit;      /* the smaller of the largest magnitudes; a lane beyond it redoes the tile */
   __m512i zero_sign; /* the sign bit where the grid has -0, else 0 */
-  int flush;
+  __m512i pbody;     /* posits (acc_fround_posit): N - 1 - es */
+  __m128i pes;       /* posits: es, as a shift count */
+  int flush, posit_es;
 } PC_FN(acc_fgrid);
 
 /* The M of the grid the lanes round to: the float grid's own; for signed fixed point, W - 1, whose steps are 2^-F over
@@ -57,6 +64,9 @@ static int PC_FN(acc_fgrid_m)(const PC_FN(acc_rounder) *r) {
 /* whether acc_fround reproduces this rounder's round_grid (fixed point: its add) wherever a value stays within its range */
 static int PC_FN(acc_fgrid_ok)(const PC_FN(acc_rounder) *r) {
   const int mode_ok = r->mode == PC_ROUND_NEAREST || r->mode == PC_ROUND_ZERO || r->mode == PC_ROUND_DOWN || r->mode == PC_ROUND_UP;
+  /* posits: at most 21 fraction bits, and minpos .. maxpos within 2^-120 .. 2^120 (inside float32's normal range, with
+   * room for a sum of two) */
+  if (r->family == AR_FAMILY_POSIT) return mode_ok && r->posit_n - 3 - r->posit_es <= 21 && (r->posit_n - 2) << r->posit_es <= 120;
   const int family_ok = r->family == AR_FAMILY_FLOAT ? !r->wrap : r->family == AR_FAMILY_FIXED;
   const int M = PC_FN(acc_fgrid_m)(r);
   /* K = 2^(e + 23 - M) stays finite for every e up to the largest value's */
@@ -74,6 +84,10 @@ static PC_FN(acc_fgrid) PC_FN(acc_fgrid_from)(const PC_FN(acc_rounder) *r) {
   G.min_normal = _mm512_set1_ps(G.flush ? (float)r->min_normal : 0.0f);
   G.limit = _mm512_set1_ps((float)(r->max_pos < r->max_neg ? r->max_pos : r->max_neg));
   G.zero_sign = _mm512_set1_epi32((r->flags & PC_GRID_SIGNED_ZERO) ? PC_FA_SIGN : 0);
+  G.pbody = _mm512_set1_epi32(r->posit_n - 1 - r->posit_es);
+  G.pes = _mm_cvtsi32_si128(r->posit_es);
+  G.posit_es = r->posit_es;
+  if (r->family == AR_FAMILY_POSIT) G.flush = 0; /* a posit never rounds a nonzero value to zero */
   return G;
 }
 
@@ -103,6 +117,40 @@ static inline __attribute__((always_inline)) __m512 PC_FN(acc_fround)(const PC_F
   return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(y), s, G->zero_sign, 0xF8));
 }
 
+/*
+ * acc_round_posit on each lane of s (a sum rounded to odd) where the posit's grid is uniform: with E the exponent and
+ * k = floor(E / 2^es) the regime, a posit there has fb = N - 1 - es - rl fraction bits (rl = k + 2, or 1 - k for k < 0),
+ * and rounding it is rounding |s|'s bit pattern at bit 23 - fb (a carry into the exponent gives 2^(E+1), the next
+ * posit). The pattern's last bit is the fraction's, or for fb = 0 the exponent's (the regime's with es = 0). A nonzero
+ * lane with fb < 0 (an exponent cut short by the regime, or beyond maxpos or minpos) sets its sign bit in *cut: the
+ * caller redoes the tile in double lanes, which round those too.
+ */
+static inline __attribute__((always_inline)) __m512 PC_FN(acc_fround_posit)(const PC_FN(acc_fgrid) *G, __m512i s, const int mode,
+                                                                            __m512i *cut) {
+  const __m512i abs = _mm512_set1_epi32(PC_FA_ABS), one = _mm512_set1_epi32(1);
+  const __m512i a = _mm512_and_si512(s, abs);
+  const __m512i E = _mm512_sub_epi32(_mm512_srli_epi32(a, 23), _mm512_set1_epi32(127));
+  const __m512i k = _mm512_sra_epi32(E, G->pes);
+  const __m512i kneg = _mm512_srai_epi32(k, 31);
+  const __m512i fb = _mm512_sub_epi32(G->pbody, _mm512_add_epi32(_mm512_xor_si512(k, kneg), _mm512_set1_epi32(2)));
+  const __mmask16 nonzero = _mm512_test_epi32_mask(a, a);
+  *cut = _mm512_mask_or_epi32(*cut, nonzero, *cut, fb);
+  const __m512i drop = _mm512_sub_epi32(_mm512_set1_epi32(23), fb);
+  const __m512i low = _mm512_sub_epi32(_mm512_sllv_epi32(one, drop), one); /* the bits rounded away */
+  __m512i add;
+  if (mode == PC_ROUND_NEAREST) {
+    const __m512i last = _mm512_and_si512(_mm512_srlv_epi32(a, drop), one);
+    const __m512i exp_last = _mm512_and_si512(G->posit_es ? E : kneg, one);
+    const __m512i odd = _mm512_mask_mov_epi32(last, _mm512_cmpeq_epi32_mask(fb, _mm512_setzero_si512()), exp_last);
+    add = _mm512_add_epi32(_mm512_srli_epi32(low, 1), odd); /* half an ulp, less one where the kept part is even */
+  } else if (mode == PC_ROUND_ZERO) add = _mm512_setzero_si512();
+  else if (mode == PC_ROUND_DOWN) add = _mm512_maskz_mov_epi32(_mm512_cmplt_epi32_mask(s, _mm512_setzero_si512()), low);
+  else add = _mm512_maskz_mov_epi32(_mm512_cmpgt_epi32_mask(s, _mm512_setzero_si512()), low);
+  const __m512i r = _mm512_andnot_si512(low, _mm512_add_epi32(a, add));
+  /* posits have one zero, +0 */
+  return _mm512_castsi512_ps(_mm512_mask_or_epi32(r, nonzero, r, _mm512_andnot_si512(abs, s)));
+}
+
 /* Flushes (a nonzero sum rounded to zero) among the lanes of one rounding of s to y */
 static inline __attribute__((always_inline)) __mmask16 PC_FN(acc_fflushed)(__m512i s, __m512 y) {
   const __m512i abs = _mm512_set1_epi32(PC_FA_ABS);
@@ -114,13 +162,18 @@ static inline __attribute__((always_inline)) __mmask16 PC_FN(acc_fflushed)(__m51
  * counters' lanes are shared by the tile's elements (only the sums over the whole product are reported). */
 static inline __attribute__((always_inline)) __m512 PC_FN(acc_fcounted)(const PC_FN(acc_fgrid) *G, __m512 acc, __m512 rd,
                                                                         __m512 ru, __mmask16 xnz, const int zeros_apart, const int mode,
-                                                                        const int flush, const int count, __m512 *tracked, __m512i *swamped,
+                                                                        const int flush, const int posit, const int count,
+                                                                        __m512 *tracked, __m512i *cut, __m512i *swamped,
                                                                         __m512i *flushed) {
   const __m512i s = PC_FN(acc_fodd)(rd, ru, mode);
-  const __m512 y = PC_FN(acc_fround)(G, s, mode, flush);
-  *tracked = _mm512_range_ps(*tracked, y, 0x0B); /* the largest magnitude so far */
+  __m512 y;
+  if (posit) y = PC_FN(acc_fround_posit)(G, s, mode, cut);
+  else {
+    y = PC_FN(acc_fround)(G, s, mode, flush);
+    *tracked = _mm512_range_ps(*tracked, y, 0x0B); /* the largest magnitude so far */
+  }
   if (!count) return y;
-  const __mmask16 fl = PC_FN(acc_fflushed)(s, y);
+  const __mmask16 fl = posit ? 0 : PC_FN(acc_fflushed)(s, y);
   if (zeros_apart) {
     /* every add whose sum came back unchanged, less those that flushed (there acc was 0); the caller takes away the
      * adds of zero terms, which always come back unchanged and never flush */
@@ -146,8 +199,9 @@ static inline uint64_t PC_FN(acc_fsum)(__m512i c) {
 
 #define PC_FA_DIRECTED(op, a, b, dir) op((a), (b), (dir) | _MM_FROUND_NO_EXC)
 
-/* Variants of a tile: a plain grid, a flushing grid, or a product grid first (its flushing, and the sum's, at run time). */
-enum { PC_FA_PLAIN = 0, PC_FA_FLUSH = 1, PC_FA_PRODUCT = 2 };
+/* Variants of a tile: a plain grid, a flushing grid, or a product grid first (its flushing, and the sum's, at run time);
+ * a posit, or posits for the product and the sum. */
+enum { PC_FA_PLAIN = 0, PC_FA_FLUSH = 1, PC_FA_PRODUCT = 2, PC_FA_POSIT = 3, PC_FA_POSIT_PRODUCT = 4 };
 
 /*
  * One PA_RT x PA_W tile in float lanes: acc_element_sum's loop for each of its
@@ -163,6 +217,8 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
                                                                   const int variant, const int count) {
   enum { RT = PC_FA_RT, VT = PC_FA_VT };
   const PC_FN(acc_fgrid) G = *Gp, PG = *PGp; /* copies the loop keeps in registers */
+  const int posit = variant == PC_FA_POSIT || variant == PC_FA_POSIT_PRODUCT;
+  const int product = variant == PC_FA_PRODUCT || variant == PC_FA_POSIT_PRODUCT;
   const int flush = variant == PC_FA_FLUSH || (variant == PC_FA_PRODUCT && G.flush);
   static const float zero = 0.0f;
   const size_t k = g->k, chunk = md->chunk;
@@ -172,6 +228,7 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
   __m512i swamped = _mm512_setzero_si512(), flushed = _mm512_setzero_si512();
   uint64_t start_flushes = 0, zero_terms = 0;
   __m512 tracked = _mm512_setzero_ps(), ptracked = _mm512_setzero_ps();
+  __m512i cut = _mm512_setzero_si512(); /* posits: a sign bit where a lane left the uniform grid */
   const float *arow[RT];
   size_t astride[RT];
   for (int r = 0; r < RT; r++) {
@@ -204,7 +261,7 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
 #pragma GCC unroll 4
       for (int v = 0; v < VT; v++) {
         bv[v] = _mm512_loadu_ps(bp + p * bstride + 16 * v);
-        if (count && variant != PC_FA_PRODUCT)
+        if (count && !product)
           nonzero_b += __builtin_popcount(_mm512_test_epi32_mask(_mm512_castps_si512(bv[v]), abs));
       }
 #pragma GCC unroll 8
@@ -216,14 +273,18 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
         for (int v = 0; v < VT; v++) {
           __m512 rd, ru;
           __mmask16 xnz;
-          if (variant == PC_FA_PRODUCT) {
+          if (product) {
             /* the product rounded to its grid first (acc_round with the product rounder), then added */
             const __m512 prd = PC_FA_DIRECTED(_mm512_mul_round_ps, av, bv[v], _MM_FROUND_TO_NEG_INF);
             const __m512 pru = PC_FA_DIRECTED(_mm512_mul_round_ps, av, bv[v], _MM_FROUND_TO_POS_INF);
             const __m512i ps = PC_FN(acc_fodd)(prd, pru, mode);
-            const __m512 x = PC_FN(acc_fround)(&PG, ps, mode, PG.flush);
-            ptracked = _mm512_range_ps(ptracked, x, 0x0B);
-            if (count) flushed = _mm512_mask_sub_epi32(flushed, PC_FN(acc_fflushed)(ps, x), flushed, _mm512_set1_epi32(-1));
+            __m512 x;
+            if (posit) x = PC_FN(acc_fround_posit)(&PG, ps, mode, &cut);
+            else {
+              x = PC_FN(acc_fround)(&PG, ps, mode, PG.flush);
+              ptracked = _mm512_range_ps(ptracked, x, 0x0B);
+              if (count) flushed = _mm512_mask_sub_epi32(flushed, PC_FN(acc_fflushed)(ps, x), flushed, _mm512_set1_epi32(-1));
+            }
             xnz = _mm512_test_epi32_mask(_mm512_castps_si512(x), abs);
             rd = PC_FA_DIRECTED(_mm512_add_round_ps, run[r][v], x, _MM_FROUND_TO_NEG_INF);
             ru = PC_FA_DIRECTED(_mm512_add_round_ps, run[r][v], x, _MM_FROUND_TO_POS_INF);
@@ -232,11 +293,11 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
             rd = _mm512_fmadd_round_ps(av, bv[v], run[r][v], _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
             ru = _mm512_fmadd_round_ps(av, bv[v], run[r][v], _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
           }
-          run[r][v] = PC_FN(acc_fcounted)(&G, run[r][v], rd, ru, xnz, variant != PC_FA_PRODUCT, mode, flush, count, &tracked,
+          run[r][v] = PC_FN(acc_fcounted)(&G, run[r][v], rd, ru, xnz, !product, mode, flush, posit, count, &tracked, &cut,
                                           &swamped, &flushed);
         }
       }
-      if (count && variant != PC_FA_PRODUCT) zero_terms += (uint64_t)(RT * PC_FA_W - nonzero_a * nonzero_b);
+      if (count && !product) zero_terms += (uint64_t)(RT * PC_FA_W - nonzero_a * nonzero_b);
     }
     if (chunk)
       for (int r = 0; r < RT; r++)
@@ -245,7 +306,7 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
           const __m512 rd = PC_FA_DIRECTED(_mm512_add_round_ps, t, x, _MM_FROUND_TO_NEG_INF);
           const __m512 ru = PC_FA_DIRECTED(_mm512_add_round_ps, t, x, _MM_FROUND_TO_POS_INF);
           _mm512_storeu_ps(tot[r][v], PC_FN(acc_fcounted)(&G, t, rd, ru, _mm512_test_epi32_mask(_mm512_castps_si512(x), abs), 0, mode,
-                                                         flush, count, &tracked, &swamped, &flushed));
+                                                         flush, posit, count, &tracked, &cut, &swamped, &flushed));
           run[r][v] = _mm512_setzero_ps();
         }
     p0 = p1;
@@ -253,7 +314,9 @@ static inline __attribute__((always_inline)) int PC_FN(acc_ftile)(const PC_FN(ac
   if (!chunk)
     for (int r = 0; r < RT; r++)
       for (int v = 0; v < VT; v++) _mm512_storeu_ps(tot[r][v], run[r][v]);
-  if (_mm512_cmp_ps_mask(tracked, G.limit, _CMP_GT_OQ) || _mm512_cmp_ps_mask(ptracked, PG.limit, _CMP_GT_OQ)) return 0;
+  if (posit ? _mm512_movepi32_mask(cut) != 0
+            : _mm512_cmp_ps_mask(tracked, G.limit, _CMP_GT_OQ) || _mm512_cmp_ps_mask(ptracked, PG.limit, _CMP_GT_OQ))
+    return 0;
   if (count) {
     cnt->underflow += start_flushes;
     cnt->swamped += PC_FN(acc_fsum)(swamped) - zero_terms;
@@ -286,7 +349,9 @@ static int PC_FN(acc_ftile_for)(const PC_FN(acc_model) *md, const PC_FN(acc_fgri
     default: return PC_FA_TILE(PC_ROUND_NEAREST, V, C);                                                                      \
   }
 #define PC_FA_VARIANTS(C)                                                                                                    \
-  if (variant == PC_FA_PRODUCT) PC_FA_MODES(PC_FA_PRODUCT, C)                                                                \
+  if (variant == PC_FA_POSIT) PC_FA_MODES(PC_FA_POSIT, C)                                                                    \
+  else if (variant == PC_FA_POSIT_PRODUCT) PC_FA_MODES(PC_FA_POSIT_PRODUCT, C)                                               \
+  else if (variant == PC_FA_PRODUCT) PC_FA_MODES(PC_FA_PRODUCT, C)                                                           \
   else if (variant == PC_FA_FLUSH) PC_FA_MODES(PC_FA_FLUSH, C)                                                               \
   else PC_FA_MODES(PC_FA_PLAIN, C)
   if (md->events) PC_FA_VARIANTS(1)
@@ -334,7 +399,10 @@ static int PC_FN(acc_frows)(const PC_FN(acc_model) *md, const pc_accum_args *g, 
   }
   const PC_FN(acc_fgrid) G = PC_FN(acc_fgrid_from)(&md->acc);
   const PC_FN(acc_fgrid) PG = md->has_product ? PC_FN(acc_fgrid_from)(&md->product) : G;
-  const int variant = md->has_product ? PC_FA_PRODUCT : G.flush ? PC_FA_FLUSH : PC_FA_PLAIN;
+  const int variant = md->acc.family == AR_FAMILY_POSIT ? (md->has_product ? PC_FA_POSIT_PRODUCT : PC_FA_POSIT)
+                      : md->has_product                  ? PC_FA_PRODUCT
+                      : G.flush                          ? PC_FA_FLUSH
+                                                         : PC_FA_PLAIN;
   const int out_fp32 = PC_FN(acc_is_fp32)(&md->out);
   for (size_t j0 = 0; j0 < n; j0 += PC_FA_W) {
     const int cols = n - j0 < PC_FA_W ? (int)(n - j0) : PC_FA_W;

@@ -1,8 +1,9 @@
 /**
- * The per-add float and fixed-point accumulators that native AVX-512 runs in
- * float lanes (kernels/accum_f32.h: float grids of at most 21 fraction bits,
- * signed fixed point of at most 22 bits; nearest / toward zero / down / up)
- * give the TypeScript reference's bits, counts and overflow mask, like every
+ * The per-add float, fixed-point and posit accumulators that native AVX-512
+ * runs in float lanes (kernels/accum_f32.h: float grids of at most 21
+ * fraction bits, signed fixed point of at most 22 bits, posits of at most 21
+ * fraction bits where their grid is uniform; nearest / toward zero / down /
+ * up) give the TypeScript reference's bits, counts and overflow mask, like every
  * other path. The inputs keep most tiles inside the grid's range so that the
  * float lanes do the work (a tile that leaves the range, or meets a NaN or
  * Inf, is redone by the double-lane tiles): columns scaled down toward the
@@ -42,6 +43,10 @@ const MODELS: readonly Model[] = [
   { spec: 'fixed<22,16> rounding=down order=chunk:8' }, // the widest word the lanes take
   { spec: 'fixed<20,12> overflow=wrap rounding=up' },
   { spec: 'fixed<12,8> product=fixed<12,10> rounding=zero order=chunk:16' },
+  // posits, where their grid is uniform (elsewhere the tile goes to the double lanes)
+  ...ROUNDINGS.map((r) => ({ spec: `posit<16,1> rounding=${r}` })),
+  { spec: 'posit<12,1> product=posit<10,1> rounding=up order=chunk:16' },
+  { spec: 'posit<20,0> rounding=down order=chunk:7' },
 ];
 
 const rng = new Rng(0x5eed1a7e);
@@ -147,4 +152,47 @@ test('accumulated products: without events the values and the overflow mask are 
   const r = accumulatedGemm('float<5,10>', false, false, 4, 48, 30, cs.a, cs.b, cs.c.slice(), false, { events: false });
   assert.deepEqual({ swamped: r!.swamped, overflow: r!.overflow, underflow: r!.underflow }, { swamped: 0, overflow: 0, underflow: 0 });
   assert.ok(r!.overflowed.includes(1), 'the mask is still written');
+});
+
+/** The exponents where posit<width,es> is a uniform grid (the regime leaves it fraction bits: fb >= 0). */
+function uniformExponents(width: number, es: number): number[] {
+  const out: number[] = [];
+  for (let e = -130; e <= 130; e++) {
+    const k = Math.floor(e / 2 ** es);
+    if (width - 1 - es - (k >= 0 ? k + 2 : 1 - k) >= 0) out.push(e);
+  }
+  return out;
+}
+
+test('accumulated products: posits in float lanes round every value of few bits across their uniform range like js (ties, exact zeros)', (t) => {
+  if (!requireBackends(t)) return;
+  // Widths and exponent sizes the float lanes take (at most 21 fraction bits, maxpos within 2^120), es = 0 among them
+  // (where the last bit of a pattern without fraction bits is the regime's).
+  const configs: readonly [number, number][] = [[6, 2], [8, 0], [8, 1], [12, 1], [16, 1], [16, 2], [20, 0], [24, 3], [9, 4]];
+  const mantissas = [1, 1 + 2 ** -23, 1.25, 1.5, 1.5 + 2 ** -23, 1.75, 2 - 2 ** -23];
+  let compared = 0;
+  for (const [width, es] of configs) {
+    const row: number[] = [];
+    for (const e of uniformExponents(width, es)) for (const m of mantissas) row.push(m * 2 ** e, -m * 2 ** e);
+    const n = row.length;
+    // k = 1: one rounding of each value; k = 2: a power of two and then its negation, an exact zero sum
+    const single: ProductCase = { m: 2, n, k: 1, transA: false, transB: false, accumulate: false, a: new Float32Array([1, 1]), b: new Float32Array(row), c: new Float32Array(2 * n) };
+    const b2 = new Float32Array(2 * n);
+    for (let j = 0; j < n; j++) {
+      b2[j] = j % 14 < 2 ? row[j] : row[j] / 4;
+      b2[n + j] = -b2[j];
+    }
+    const cancel: ProductCase = { m: 2, n, k: 2, transA: false, transB: false, accumulate: false, a: new Float32Array([1, 1, 1, 1]), b: b2, c: new Float32Array(2 * n) };
+    for (const r of ROUNDINGS) {
+      const p = plan({ spec: `posit<${width},${es}> rounding=${r}` }, width + es);
+      for (const cs of [single, cancel]) {
+        const want = runPlan(jsKernels, p, cs);
+        for (const cfg of forEachBackend({ includeJs: false })) {
+          assertSame(runPlan(cfg.kernels, p, cs), want, `${cfg.label} posit<${width},${es}> rounding=${r} k=${cs.k}`);
+          compared++;
+        }
+      }
+    }
+  }
+  assert.ok(compared > 0);
 });
