@@ -99,6 +99,8 @@ export class LayerPrecision {
   readonly stats = new Map<QuantizedRole, QuantizeStats>();
   /** Delayed-amax histories, by role and slot ('weight/0'). */
   readonly histories = new Map<string, AmaxHistory>();
+  /** Whether this forward's product already rounded the output into the activation format (output() then does not). */
+  private outputRounded = false;
 
   constructor(
     readonly layer: string,
@@ -160,7 +162,11 @@ export class LayerPrecision {
    * GEMM). A forward product whose output is rounded by the activation role
    * rounds there directly — for a quire, the exact sum goes straight into
    * the activation format, never through fp32 — unless that quantizer scales
-   * tensors or is a block format, which need the whole output first.
+   * tensors or is a block format, which need the whole output first. The
+   * activation's telemetry then comes from the logged steps: there the sums
+   * are also computed into fp32 and rounded by the activation quantizer
+   * (into scratch) for its events and error — the same rounding up to ties
+   * at fp32's precision, with other random draws where it is stochastic.
    */
   product(): Product | null {
     const model = this.accumulatorModel;
@@ -175,9 +181,16 @@ export class LayerPrecision {
       // Events are counted on the steps that measure (the logged ones), like the quantizers' errors: counting
       // costs the per-add kernels about as much as the arithmetic.
       const events = ctx.measure;
-      const r = accumulatedGemm(model, transA, transB, m, n, k, a, b, c, accumulate, {
-        output, seed: ctx.seed, stream: streamOf(StreamTag.Accumulate, this.index, 4 * step + PASS_INDEX[pass]), events,
-      });
+      const seed = ctx.seed, stream = streamOf(StreamTag.Accumulate, this.index, 4 * step + PASS_INDEX[pass]);
+      if (output) {
+        this.outputRounded = true;
+        if (ctx.measure) {
+          const sums = c.slice();
+          accumulatedGemm(model, transA, transB, m, n, k, a, b, sums, accumulate, { seed, stream, events: false });
+          this.rounder('activation', 0)!(sums, new Float32Array(sums.length), [sums.length]);
+        }
+      }
+      const r = accumulatedGemm(model, transA, transB, m, n, k, a, b, c, accumulate, { output, seed, stream, events });
       if (!r) return null;
       if (events) {
         stats.products += m * n * k;
@@ -199,9 +212,12 @@ export class LayerPrecision {
     return this.placement === 'input' ? roundingOp(x, this.rounder('activation', 0), this.rounder('error', 0)) : x;
   }
 
-  /** The layer's output: rounded here when activations are placed at outputs. */
+  /** The layer's output: rounded here when activations are placed at outputs (unless its product rounded it). */
   output(y: Tensor): Tensor {
-    return this.placement === 'output' ? roundingOp(y, this.rounder('activation', 0), this.rounder('error', 0)) : y;
+    if (this.placement !== 'output') return y;
+    const rounded = this.outputRounded;
+    this.outputRounded = false;
+    return roundingOp(y, rounded ? null : this.rounder('activation', 0), this.rounder('error', 0));
   }
 
   /** Rounds a stored array in place (master weights, optimizer state) with a role's quantizer. */

@@ -372,6 +372,31 @@ describe('accumulators in convolutions', () => {
   });
 });
 
+describe('a product that rounds straight into the activation format', () => {
+  function run(measure: boolean, accumulator: string | null) {
+    const model = createModel('lenet5', { seed: 5 });
+    const policy = Policy.parse({ layers: { conv2: { accumulator, activation: { format: 'posit<8,2>' } } } });
+    const em = new Emulation(model.module, { policy, lossScaling: null, seed: 5 });
+    em.beginStep(0, 0, measure);
+    const y = model.module.forward(new Tensor(randomArray(2 * 784, 13), [2, 1, 28, 28]));
+    return { y: y.data as Float32Array, activation: em.report().layers.conv2?.activation };
+  }
+  it('is not rounded again, and its telemetry on a logged step measures that rounding (not a no-op second pass)', () => {
+    const logged = run(true, 'exact');
+    // 16 channels × 10·10 positions × 2 images, their rounding error that of posit<8,2> (a few percent), none exact
+    assert.equal(logged.activation?.values, 3200);
+    assert.ok(logged.activation!.relativeRms! > 0.005 && logged.activation!.relativeRms! < 0.1, JSON.stringify(logged.activation));
+    // the values do not depend on the measuring, and an unlogged step reports nothing for the role
+    const unlogged = run(false, 'exact');
+    assert.deepEqual(unlogged.y, logged.y);
+    assert.equal(unlogged.activation, undefined);
+    // with the fp32 GEMM the activation is rounded as a pass of its own, measured the same way
+    const fp32 = run(true, null);
+    assert.equal(fp32.activation?.values, 3200);
+    assert.ok(Math.abs(fp32.activation!.relativeRms! - logged.activation!.relativeRms!) < 0.01, `${fp32.activation!.relativeRms} vs ${logged.activation!.relativeRms}`);
+  });
+});
+
 describe('accumulators in sampled products', () => {
   function run(pass: 'forward' | 'backward' | 'blackbox', accumulatorGradient: 'ste' | 'mask-overflow' = 'ste') {
     const model = createModel('lenet5', { seed: 4 });
