@@ -719,6 +719,15 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd) PC_FN(acc_vfloor)(PC_
 }
 #endif
 
+/* A stochastic rounding's decision, from the fraction of a step a lane lies above its lower neighbour and the lane's
+ * random word (low 32 bits): floor(frac · 2^R) > n  <=>  frac · 2^R >= n + 1, for the integer n of its top R bits */
+static inline __attribute__((always_inline)) PC_FN(acc_vl) PC_FN(acc_vrandom_up)(const PC_FN(acc_vgrid) *G, PC_FN(acc_vd) frac,
+                                                                                 PC_FN(acc_vl) rnd) {
+  const PC_FN(acc_vl) n = (rnd & 0xffffffffll) >> G->rshift;
+  const PC_FN(acc_vd) n1 = (PC_FN(acc_vd))(n | 0x4330000000000000ll) - (PC_ACC_TWO52 - 1);
+  return (PC_FN(acc_vl))(frac * G->rscale >= n1);
+}
+
 /*
  * round_grid on each lane; `mode` is a compile-time constant at every call
  * site. rnd holds the random word in its low 32 bits (stochastic only); ov and
@@ -743,12 +752,7 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
     else if (mode == PC_ROUND_ZERO) up = (vl){0};
     else if (mode == PC_ROUND_DOWN) up = (sign != 0) & (vl)(frac > 0);
     else if (mode == PC_ROUND_UP) up = (sign == 0) & (vl)(frac > 0);
-    else {
-      /* floor(frac · 2^R) > n  <=>  frac · 2^R >= n + 1, for an integer n */
-      const vl n = (rnd & 0xffffffffll) >> G->rshift;
-      const vd n1 = (vd)(n | 0x4330000000000000ll) - (PC_ACC_TWO52 - 1);
-      up = (vl)(frac * G->rscale >= n1);
-    }
+    else up = PC_FN(acc_vrandom_up)(G, frac, rnd);
     steps = lo + (vd)((vl)PC_FN(acc_vsplat)(1.0) & up);
   }
   const vd q = steps * step;
@@ -859,11 +863,7 @@ static inline __attribute__((always_inline)) PC_FN(acc_vd)
   else if (mode == PC_ROUND_ZERO) up = (vl){0};
   else if (mode == PC_ROUND_DOWN) up = (sign != 0) & inexact;
   else if (mode == PC_ROUND_UP) up = (sign == 0) & inexact;
-  else {
-    const vl n = (rnd & 0xffffffffll) >> G->rshift;
-    const vd n1 = (vd)(n | 0x4330000000000000ll) - (PC_ACC_TWO52 - 1);
-    up = (vl)(weight * G->rscale >= n1);
-  }
+  else up = PC_FN(acc_vrandom_up)(G, weight, rnd);
   vd mag = PC_FN(acc_vsel)(up, hi, lo);
   if (any_cut) {
     /* beyond the regimes */
@@ -1050,13 +1050,12 @@ static inline __attribute__((always_inline)) void PC_FN(acc_peradd_tile)(const P
       }
 }
 
-static void PC_FN(acc_peradd_rows)(const PC_FN(acc_model) *md, const pc_accum_args *g, size_t i, size_t j,
-                                   pc_accum_counts *cnt) {
-  const PC_FN(acc_vgrid) G = PC_FN(acc_vgrid_from)(&md->acc), PG = PC_FN(acc_vgrid_from)(&md->product);
-  const PC_FN(acc_vgrid) *P = md->has_product ? &PG : 0;
+/* One tile at (i, j), in the model's rounding mode; P: the product's grid, or null. */
+static void PC_FN(acc_peradd_rows)(const PC_FN(acc_model) *md, const PC_FN(acc_vgrid) *G, const PC_FN(acc_vgrid) *P,
+                                   const pc_accum_args *g, size_t i, size_t j, pc_accum_counts *cnt) {
   const int posit = md->acc.family == AR_FAMILY_POSIT;
 #define PC_PA_TILE(mode) \
-  (posit ? PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, mode, 1) : PC_FN(acc_peradd_tile)(md, &G, P, g, i, j, cnt, mode, 0))
+  (posit ? PC_FN(acc_peradd_tile)(md, G, P, g, i, j, cnt, mode, 1) : PC_FN(acc_peradd_tile)(md, G, P, g, i, j, cnt, mode, 0))
   switch (md->acc.mode) {
     case PC_ROUND_NEAREST: PC_PA_TILE(PC_ROUND_NEAREST); break;
     case PC_ROUND_AWAY: PC_PA_TILE(PC_ROUND_AWAY); break;
@@ -1082,9 +1081,11 @@ static void PC_FN(acc_rest)(const PC_FN(acc_model) *md, const pc_accum_args *g, 
   size_t i = i0;
   if (PC_FN(acc_peradd_vector_ok)(md, g->k)) {
     const size_t PW = PC_PA_VT * PC_ACC_DL;
+    const PC_FN(acc_vgrid) G = PC_FN(acc_vgrid_from)(&md->acc), PG = PC_FN(acc_vgrid_from)(&md->product);
+    const PC_FN(acc_vgrid) *P = md->has_product ? &PG : 0;
     for (; i + PC_PA_RT <= i1; i += PC_PA_RT) {
       size_t j = j0;
-      for (; j + PW <= j1; j += PW) PC_FN(acc_peradd_rows)(md, g, i, j, cnt);
+      for (; j + PW <= j1; j += PW) PC_FN(acc_peradd_rows)(md, &G, P, g, i, j, cnt);
       for (size_t r = i; r < i + PC_PA_RT; r++)
         for (size_t jj = j; jj < j1; jj++) PC_FN(acc_element)(md, g, r, jj, cnt);
     }

@@ -80,14 +80,14 @@ static PC_FN(acc_fgrid) PC_FN(acc_fgrid_from)(const PC_FN(acc_rounder) *r) {
   const int M = PC_FN(acc_fgrid_m)(r);
   G.base_min = _mm512_set1_ps((float)PC_FN(acc_pow2)(r->tmin + M));
   G.scale = _mm512_set1_ps((float)PC_FN(acc_pow2)(23 - M));
-  G.flush = (r->flush || (r->flags & PC_GRID_FLUSH)) != 0;
+  /* a posit never rounds a nonzero value to zero */
+  G.flush = r->family != AR_FAMILY_POSIT && (r->flush || (r->flags & PC_GRID_FLUSH));
   G.min_normal = _mm512_set1_ps(G.flush ? (float)r->min_normal : 0.0f);
   G.limit = _mm512_set1_ps((float)(r->max_pos < r->max_neg ? r->max_pos : r->max_neg));
   G.zero_sign = _mm512_set1_epi32((r->flags & PC_GRID_SIGNED_ZERO) ? PC_FA_SIGN : 0);
   G.pbody = _mm512_set1_epi32(r->posit_n - 1 - r->posit_es);
   G.pes = _mm_cvtsi32_si128(r->posit_es);
   G.posit_es = r->posit_es;
-  if (r->family == AR_FAMILY_POSIT) G.flush = 0; /* a posit never rounds a nonzero value to zero */
   return G;
 }
 

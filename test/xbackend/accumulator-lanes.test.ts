@@ -20,6 +20,7 @@ import { parseAccumulator, type RoundedAccumulator } from '../../src/precision/a
 import { setBackend } from '../../src/backend/index.js';
 import { assertSame, runPlan, type ProductCase, type Result } from './accumulated.js';
 import { forEachBackend, requireBackends } from './backends.js';
+import { NEIGHBOUR_SIGNIFICANDS, powerOfTwoNeighbours } from './inputs.js';
 import { Rng } from '../support/rng.js';
 
 interface Model { readonly spec: string; readonly output?: OutputQuantizer }
@@ -167,19 +168,19 @@ function uniformExponents(width: number, es: number): number[] {
 test('accumulated products: posits in float lanes round every value of few bits across their uniform range like js (ties, exact zeros)', (t) => {
   if (!requireBackends(t)) return;
   // Widths and exponent sizes the float lanes take (at most 21 fraction bits, maxpos within 2^120), es = 0 among them
-  // (where the last bit of a pattern without fraction bits is the regime's).
+  // (where the last bit of a pattern without fraction bits is the regime's); posit<24,3>, whose maxpos is 2^176,
+  // runs in the double lanes, its values past float32's range infinite.
   const configs: readonly [number, number][] = [[6, 2], [8, 0], [8, 1], [12, 1], [16, 1], [16, 2], [20, 0], [24, 3], [9, 4]];
-  const mantissas = [1, 1 + 2 ** -23, 1.25, 1.5, 1.5 + 2 ** -23, 1.75, 2 - 2 ** -23];
+  const perExponent = 2 * NEIGHBOUR_SIGNIFICANDS.length;
   let compared = 0;
   for (const [width, es] of configs) {
-    const row: number[] = [];
-    for (const e of uniformExponents(width, es)) for (const m of mantissas) row.push(m * 2 ** e, -m * 2 ** e);
+    const row = powerOfTwoNeighbours(uniformExponents(width, es));
     const n = row.length;
     // k = 1: one rounding of each value; k = 2: a power of two and then its negation, an exact zero sum
     const single: ProductCase = { m: 2, n, k: 1, transA: false, transB: false, accumulate: false, a: new Float32Array([1, 1]), b: new Float32Array(row), c: new Float32Array(2 * n) };
     const b2 = new Float32Array(2 * n);
     for (let j = 0; j < n; j++) {
-      b2[j] = j % 14 < 2 ? row[j] : row[j] / 4;
+      b2[j] = j % perExponent < 2 ? row[j] : row[j] / 4; // ±2^e exactly, the others a quarter
       b2[n + j] = -b2[j];
     }
     const cancel: ProductCase = { m: 2, n, k: 2, transA: false, transB: false, accumulate: false, a: new Float32Array([1, 1, 1, 1]), b: b2, c: new Float32Array(2 * n) };

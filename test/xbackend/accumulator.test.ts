@@ -19,7 +19,7 @@ import type { OutputQuantizer } from '../../src/precision/accumulator.js';
 import { parseAccumulator, type ExactAccumulator, type RoundedAccumulator } from '../../src/precision/accumulator-spec.js';
 import { assertSame, runPlan, type Result } from './accumulated.js';
 import { forEachBackend, requireBackends } from './backends.js';
-import { hashString } from './inputs.js';
+import { hashString, powerOfTwoNeighbours } from './inputs.js';
 import { Rng } from '../support/rng.js';
 
 interface Model { readonly spec: string; readonly output?: OutputQuantizer }
@@ -235,15 +235,9 @@ test('accumulated products: per-add float tiles (every rounding, chunk:1/16/64, 
  * exactly on powers of two), both signs: with k = 1 and A = 1 each element is one rounding of its B value.
  */
 function boundaryValues(): Float32Array {
-  const mantissas = [1, 1 + 2 ** -23, 1.25, 1.5, 1.5 + 2 ** -23, 1.75, 2 - 2 ** -23];
-  const out: number[] = [0];
-  for (let e = -149; e <= 127; e++) {
-    for (const m of mantissas) {
-      const v = Math.fround(m * 2 ** e);
-      if (v !== 0 && Number.isFinite(v)) out.push(v, -v);
-    }
-  }
-  return new Float32Array(out);
+  // float32's whole exponent range: every value nonzero and finite
+  const exponents = Array.from({ length: 127 + 149 + 1 }, (_, i) => i - 149);
+  return new Float32Array([0, ...powerOfTwoNeighbours(exponents)]);
 }
 
 test('accumulated products: posit lanes round every power of two and its neighbours like js (N 3..32, ES 0..4, every rounding)', (t) => {

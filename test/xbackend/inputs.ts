@@ -209,3 +209,21 @@ export function hex(b: number): string {
 export function f32Bits(x: number): number {
   return bitsOf(x);
 }
+
+/** The significands of powerOfTwoNeighbours, 1 first: ties and their neighbours at a few fraction widths. */
+export const NEIGHBOUR_SIGNIFICANDS: readonly number[] = [1, 1 + 2 ** -23, 1.25, 1.5, 1.5 + 2 ** -23, 1.75, 2 - 2 ** -23];
+
+/**
+ * ±m·2^e as float32 for each exponent e in turn and each m of NEIGHBOUR_SIGNIFICANDS (positive, then negative):
+ * powers of two, where a posit whose regime cut its exponent short has its ties, and values of few bits around them.
+ */
+export function powerOfTwoNeighbours(exponents: Iterable<number>): number[] {
+  const out: number[] = [];
+  for (const e of exponents) {
+    for (const m of NEIGHBOUR_SIGNIFICANDS) {
+      const v = Math.fround(m * 2 ** e);
+      out.push(v, -v);
+    }
+  }
+  return out;
+}
